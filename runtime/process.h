@@ -1,0 +1,26 @@
+/* process.h: the last steps of the container's init before execve: the user and groups,
+ * umask, cwd, environment and the lookup of the executable in the container's PATH.
+ * (Capabilities, rlimits, no_new_privs and seccomp join this path with process hardening.) */
+#pragma once
+
+#include <stdbool.h>
+
+struct husk_error;
+struct spec_process;
+
+/* setgroups(additionalGids), setresgid, setresuid, umask — in that order, ids as seen in the
+ * container's user namespace. */
+int process_set_user(const struct spec_process *proc, struct husk_error **err);
+
+/* chdir(cwd), then check that the cwd really is inside the container's root (CVE-2024-21626). */
+int process_chdir(const char *cwd, struct husk_error **err);
+
+/* Find args[0] as execvp would, but with the PATH from the container's env (or the default
+ * PATH when the env has none). Returns a malloc'd path. */
+int process_find_executable(const char *name, const char *const *env, char **ret_path,
+                            struct husk_error **err);
+
+/* Set HOME from the container's /etc/passwd for uid when env lacks it. Returns a new env
+ * (malloc'd array of the old strings plus at most one new malloc'd string in *ret_extra). */
+int process_build_env(const struct spec_process *proc, char ***ret_env, char **ret_extra,
+                      struct husk_error **err);

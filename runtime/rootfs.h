@@ -1,0 +1,36 @@
+/* rootfs.h: the container's filesystem: root propagation, the OCI mounts, /dev, pivot_root,
+ * masked and readonly paths, a readonly root, sysctl; and path resolution inside the rootfs
+ * that symlinks cannot escape. All of it runs in the container's init, in its mount ns. */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct husk_error;
+struct spec;
+
+/* Before pivot_root: make the mount tree private (or as linux.rootfsPropagation says),
+ * bind the rootfs onto itself, perform every entry of spec->mounts inside it (targets are
+ * resolved inside the rootfs and mounted through an fd), build /dev (default device nodes,
+ * linux.devices, the fd/stdin/stdout/stderr/ptmx symlinks, /dev/pts and /dev/shm when the
+ * config mounts none). rootfs is the absolute host path of the root directory. */
+int rootfs_prepare(const struct spec *spec, const char *rootfs, bool in_user_ns,
+                   struct husk_error **err);
+
+/* Make rootfs the process's root: pivot_root(2) and detach the old root, or with no_pivot
+ * MS_MOVE it onto / and chroot (for a rootfs on a ramfs, where pivot_root fails). */
+int rootfs_pivot(const char *rootfs, bool no_pivot, struct husk_error **err);
+
+/* After pivot_root: maskedPaths, readonlyPaths, root.readonly, the final propagation of /,
+ * and linux.sysctl (written through the container's /proc). */
+int rootfs_finalize(const struct spec *spec, struct husk_error **err);
+
+/* Resolve path (absolute or relative) inside the directory root_fd so that neither ".." nor
+ * a symlink can leave it (openat2 RESOLVE_IN_ROOT, with a component walk as the fallback),
+ * and open it with flags (O_PATH is fine). With create, missing parent directories are made
+ * (mode 0755) and the last component is made as a directory (create_dir) or empty file. */
+int rootfs_open_in_root(int root_fd, const char *path, int flags, bool create, bool create_dir,
+                        struct husk_error **err);
+
+/* "MS_NOSUID|MS_NODEV|..." for tracing. */
+const char *mount_flags_to_string(unsigned long flags, char *buf, size_t len);

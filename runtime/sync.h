@@ -1,0 +1,53 @@
+/* sync.h: the protocol between `husk create` (the parent) and the container's init (the
+ * child) while the container is being set up. It runs over a SOCK_SEQPACKET socketpair, so
+ * each message arrives whole. The child never returns into husk's main: every failure on its
+ * side is a SYNC_ERROR, after which it _exits.
+ *
+ *  step  sender  message             payload          meaning
+ *  ----  ------  ------------------  ---------------  -------------------------------------------
+ *   -    child   SYNC_LOG            level, text      a log or --trace record: the parent prints it
+ *   -    child   SYNC_ERROR          errno, message   setup failed; the child exits; create fails
+ *   1    parent  SYNC_MAPS_DONE      -                uid/gid maps written (or none needed): the
+ *                                                     child may now act as root in its user ns
+ *   2    child   SYNC_MOUNTS_DONE    -                the rootfs is mounted, not yet pivoted: the
+ *                                                     parent runs createRuntime hooks
+ *   3    parent  SYNC_HOOKS_DONE     -                the child goes on: pivot_root, process setup
+ *   4    child   SYNC_CREATED        -                all set up; the child now blocks on the exec
+ *                                                     fifo until `husk start` opens it
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct husk_error;
+
+enum sync_type {
+  SYNC_LOG = 1,
+  SYNC_ERROR,
+  SYNC_MAPS_DONE,
+  SYNC_MOUNTS_DONE,
+  SYNC_HOOKS_DONE,
+  SYNC_CREATED,
+};
+
+#define SYNC_MAX_PAYLOAD 16384
+
+struct sync_msg {
+  uint32_t type;
+  int32_t code; /* log level for SYNC_LOG, errno for SYNC_ERROR */
+  uint32_t len;
+  char data[SYNC_MAX_PAYLOAD + 1]; /* NUL-terminated for convenience */
+};
+
+const char *sync_type_name(enum sync_type type);
+
+/* Make the socketpair (both ends close-on-exec). */
+int sync_pair(int fds[2], struct husk_error **err);
+int sync_send(int fd, enum sync_type type, int code, const void *data, size_t len,
+              struct husk_error **err);
+/* Receive messages until one of type want arrives. SYNC_LOG records are printed on the way,
+ * a SYNC_ERROR becomes *err with the child's message, and EOF says the child died. */
+int sync_expect(int fd, enum sync_type want, struct husk_error **err);
+/* Child side: report the error and leave. Never returns. */
+_Noreturn void sync_fail(int fd, struct husk_error *err);

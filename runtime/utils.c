@@ -1,0 +1,192 @@
+/* utils.c: allocation, string lists, file I/O and process helpers shared by every module. */
+#include "utils.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "error.h"
+
+static void *check_alloc(void *p) {
+  if (!p) {
+    fputs("husk: out of memory\n", stderr);
+    abort();
+  }
+  return p;
+}
+
+void *xmalloc(size_t n) { return check_alloc(malloc(n ? n : 1)); }
+void *xcalloc(size_t n, size_t size) { return check_alloc(calloc(n ? n : 1, size ? size : 1)); }
+void *xrealloc(void *p, size_t n) { return check_alloc(realloc(p, n ? n : 1)); }
+char *xstrdup(const char *s) { return check_alloc(strdup(s)); }
+
+char *xvasprintf(const char *fmt, va_list ap) {
+  char *s = NULL;
+  if (vasprintf(&s, fmt, ap) < 0)
+    check_alloc(NULL);
+  return s;
+}
+
+char *xasprintf(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *s = xvasprintf(fmt, ap);
+  va_end(ap);
+  return s;
+}
+
+void strv_free(char **v) {
+  if (!v)
+    return;
+  for (char **p = v; *p; p++)
+    free(*p);
+  free(v);
+}
+
+size_t strv_length(char *const *v) {
+  size_t n = 0;
+  while (v && v[n])
+    n++;
+  return n;
+}
+
+bool str_has_prefix(const char *s, const char *prefix) {
+  return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+ssize_t read_all(int fd, void *buf, size_t len) {
+  size_t done = 0;
+  while (done < len) {
+    ssize_t r = read(fd, (char *)buf + done, len - done);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0)
+      return -1;
+    if (r == 0)
+      break;
+    done += (size_t)r;
+  }
+  return (ssize_t)done;
+}
+
+ssize_t write_all(int fd, const void *buf, size_t len) {
+  size_t done = 0;
+  while (done < len) {
+    ssize_t r = write(fd, (const char *)buf + done, len - done);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0)
+      return -1;
+    done += (size_t)r;
+  }
+  return (ssize_t)done;
+}
+
+int read_file_at(int dirfd, const char *path, size_t max, char **ret, struct husk_error **err) {
+  _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return husk_error_sys(err, "open %s", path);
+  size_t cap = 4096, len = 0;
+  _cleanup_free_ char *buf = xmalloc(cap + 1);
+  for (;;) {
+    if (len == cap) {
+      if (cap >= max)
+        return husk_error_set(err, EFBIG, "read %s: larger than %zu bytes", path, max);
+      cap *= 2;
+      buf = xrealloc(buf, cap + 1);
+    }
+    ssize_t r = read(fd, buf + len, cap - len);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0)
+      return husk_error_sys(err, "read %s", path);
+    if (r == 0)
+      break;
+    len += (size_t)r;
+  }
+  buf[len] = '\0';
+  *ret = TAKE_PTR(buf);
+  return 0;
+}
+
+int write_file_at(int dirfd, const char *path, const char *data, struct husk_error **err) {
+  _cleanup_close_ int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    return husk_error_sys(err, "open %s", path);
+  if (write_all(fd, data, strlen(data)) < 0)
+    return husk_error_sys(err, "write %s", path);
+  return 0;
+}
+
+int write_file_atomic_at(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
+                         struct husk_error **err) {
+  _cleanup_free_ char *tmp = xasprintf(".%s.tmp", name);
+  _cleanup_close_ int fd =
+      openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0)
+    return husk_error_sys(err, "create %s", tmp);
+  if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+    int e = errno;
+    unlinkat(dirfd, tmp, 0);
+    return husk_error_errno(err, e, "write %s", tmp);
+  }
+  if (renameat(dirfd, tmp, dirfd, name) < 0) {
+    int e = errno;
+    unlinkat(dirfd, tmp, 0);
+    return husk_error_errno(err, e, "rename %s to %s", tmp, name);
+  }
+  return 0;
+}
+
+int mkdir_p(const char *path, mode_t mode, struct husk_error **err) {
+  _cleanup_free_ char *p = xstrdup(path);
+  for (char *s = p + 1; *s; s++) {
+    if (*s != '/')
+      continue;
+    *s = '\0';
+    if (mkdir(p, mode) < 0 && errno != EEXIST)
+      return husk_error_sys(err, "mkdir %s", p);
+    *s = '/';
+  }
+  if (mkdir(p, mode) < 0 && errno != EEXIST)
+    return husk_error_sys(err, "mkdir %s", p);
+  return 0;
+}
+
+unsigned long long proc_start_time(pid_t pid) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+  _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  if (n <= 0)
+    return 0;
+  buf[n] = '\0';
+  /* The command name may hold spaces and parentheses: count fields after the last ')'. */
+  char *p = strrchr(buf, ')');
+  if (!p)
+    return 0;
+  p++;
+  char state = 0;
+  unsigned long long start = 0;
+  /* fields 3 (state) .. 22 (starttime) */
+  if (sscanf(p, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+             &state, &start) != 2)
+    return 0;
+  if (state == 'Z' || state == 'X')
+    return 0; /* a zombie has finished: its container is stopped */
+  return start;
+}
+
+char *now_rfc3339(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  gmtime_r(&ts.tv_sec, &tm);
+  char date[32];
+  strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+  return xasprintf("%s.%09ldZ", date, ts.tv_nsec);
+}

@@ -1,0 +1,86 @@
+/* utils.h: small shared helpers: allocation that aborts on OOM, cleanup attributes,
+ * string lists, whole-file reads and writes, and EINTR-safe I/O. */
+#pragma once
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+struct husk_error;
+
+/* Out of memory aborts (DESIGN.md §6): these never return NULL. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+static inline void freep(void *p) { free(*(void **)p); }
+static inline void closep(int *fd) {
+  if (*fd >= 0) {
+    int saved = errno;
+    close(*fd);
+    errno = saved;
+  }
+}
+static inline void fclosep(FILE **f) {
+  if (*f)
+    fclose(*f);
+}
+static inline void json_decrefp(json_t **j) {
+  if (*j)
+    json_decref(*j);
+}
+void strv_free(char **v);
+static inline void strv_freep(char ***v) { strv_free(*v); }
+
+#define _cleanup_free_ __attribute__((cleanup(freep)))
+#define _cleanup_close_ __attribute__((cleanup(closep)))
+#define _cleanup_fclose_ __attribute__((cleanup(fclosep)))
+#define _cleanup_json_ __attribute__((cleanup(json_decrefp)))
+#define _cleanup_strv_ __attribute__((cleanup(strv_freep)))
+
+#define TAKE_PTR(p)                                                                                \
+  ({                                                                                               \
+    __typeof__(p) _p_ = (p);                                                                       \
+    (p) = NULL;                                                                                    \
+    _p_;                                                                                           \
+  })
+#define TAKE_FD(fd)                                                                                \
+  ({                                                                                               \
+    int _fd_ = (fd);                                                                               \
+    (fd) = -1;                                                                                     \
+    _fd_;                                                                                          \
+  })
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+size_t strv_length(char *const *v);
+bool str_has_prefix(const char *s, const char *prefix);
+
+/* Read a whole file (at most max bytes) as a NUL-terminated string. */
+int read_file_at(int dirfd, const char *path, size_t max, char **ret, struct husk_error **err);
+/* Write data to an existing file (procfs, cgroupfs, sysfs): one write, no O_CREAT. */
+int write_file_at(int dirfd, const char *path, const char *data, struct husk_error **err);
+/* Write a new file atomically: temp file, fsync, rename. */
+int write_file_atomic_at(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
+                         struct husk_error **err);
+
+ssize_t read_all(int fd, void *buf, size_t len);
+ssize_t write_all(int fd, const void *buf, size_t len);
+
+/* mkdir -p, relative to the current directory when path is relative. */
+int mkdir_p(const char *path, mode_t mode, struct husk_error **err);
+
+/* The start time of a process in clock ticks since boot (field 22 of /proc/<pid>/stat);
+ * 0 when the process does not exist. Used to tell a live pid from a reused one. */
+unsigned long long proc_start_time(pid_t pid);
+
+/* Current time as RFC 3339 with nanoseconds, UTC (like Go's time.RFC3339Nano). */
+char *now_rfc3339(void);
