@@ -2,6 +2,7 @@
  * string lists, whole-file reads and writes, and EINTR-safe I/O. */
 #pragma once
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -33,10 +34,12 @@ static inline void fclosep(FILE **f) {
   if (*f)
     fclose(*f);
 }
+#ifndef json_auto_t /* jansson >= 2.14 defines json_decrefp (and json_auto_t) itself */
 static inline void json_decrefp(json_t **j) {
   if (*j)
     json_decref(*j);
 }
+#endif
 void strv_free(char **v);
 static inline void strv_freep(char ***v) { strv_free(*v); }
 
