@@ -19,6 +19,14 @@ struct ns_type {
 extern const struct ns_type ns_types[];
 extern const size_t ns_types_count;
 
+/* The position of a CLONE_NEW* flag in ns_types, so per-type arrays can be indexed by it. */
+static inline size_t ns_type_index(int clone_flag) {
+  size_t i = 0;
+  while (i < ns_types_count && ns_types[i].clone_flag != clone_flag)
+    i++;
+  return i;
+}
+
 /* CLONE_NEW* for a config.json type name, or 0 when unknown. */
 int ns_flag_from_spec_name(const char *name);
 const char *ns_spec_name(int clone_flag);

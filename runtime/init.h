@@ -9,13 +9,16 @@ struct spec;
 struct init_args {
   const struct spec *spec;
   const char *rootfs;   /* absolute host path */
+  const char *bundle;   /* absolute host path: relative mount sources are relative to it */
   int sync_fd;          /* child end of the sync socketpair */
   int fifo_fd;          /* O_PATH fd of <state dir>/exec.fifo */
-  int ns_fds[8];        /* fds of namespaces to join, in ns_types order; -1 when none */
+  int state_fd;         /* the locked state dir: closed at once, or start would wait on it */
+  int ns_fds[8];        /* namespaces to join, indexed by ns_type_index(); -1 when none */
   int preserve_fds;     /* fds 3 .. 3+preserve_fds-1 reach the process */
   bool no_pivot;
   bool no_new_keyring;
   bool new_user_ns;     /* the clone made a user namespace: wait for the maps */
+  bool new_net_ns;      /* the clone made a network namespace: bring up lo */
 };
 
 /* Runs in the cloned child; never returns. Failures go back over the sync socket. */

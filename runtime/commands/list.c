@@ -1,0 +1,83 @@
+/* list.c: `husk list [--format table|json] [-q]`: every container under --root. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "error.h"
+#include "state.h"
+#include "utils.h"
+
+#define LIST_USAGE "list [-f|--format table|json] [-q|--quiet]"
+
+/* The state of every container, read without taking locks: state.json is replaced atomically,
+ * and a directory without one is a container still being created. */
+static json_t *collect(const char *root) {
+  json_t *all = json_array();
+  DIR *d = opendir(root);
+  if (!d)
+    return all;
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    if (de->d_name[0] == '.' || state_check_id(de->d_name, NULL) < 0)
+      continue;
+    _cleanup_close_ int fd = openat(dirfd(d), de->d_name, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      continue;
+    _cleanup_state_ struct container_state *st = NULL;
+    if (state_read(fd, &st, NULL) < 0)
+      continue;
+    json_array_append_new(all, state_to_oci_json(st, state_status(fd, st)));
+  }
+  closedir(d);
+  return all;
+}
+
+static void print_table(json_t *all) {
+  printf("%-24s %-8s %-10s %-40s %-32s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER");
+  size_t i;
+  json_t *c;
+  json_array_foreach(all, i, c) {
+    printf("%-24s %-8lld %-10s %-40s %-32s %s\n", json_string_value(json_object_get(c, "id")),
+           json_integer_value(json_object_get(c, "pid")),
+           json_string_value(json_object_get(c, "status")),
+           json_string_value(json_object_get(c, "bundle")),
+           json_string_value(json_object_get(c, "created")),
+           json_string_value(json_object_get(c, "owner")));
+  }
+}
+
+int cmd_list(int argc, char **argv, const struct global_options *g, struct husk_error **err) {
+  static const struct option opts[] = {
+      {"format", required_argument, NULL, 'f'}, {"quiet", no_argument, NULL, 'q'}, {0}};
+  bool quiet = false, json = false;
+  int c;
+  while ((c = getopt_long(argc, argv, "+f:q", opts, NULL)) != -1) {
+    if (c == 'q')
+      quiet = true;
+    else if (c == 'f' && (strcmp(optarg, "json") == 0 || strcmp(optarg, "table") == 0))
+      json = strcmp(optarg, "json") == 0;
+    else if (c == 'f')
+      return husk_error_set(err, EINVAL, "list: --format: expected table or json, got \"%s\"",
+                            optarg);
+    else
+      return command_bad_option(argv, LIST_USAGE, err);
+  }
+  if (optind < argc)
+    return husk_error_set(err, EINVAL, "list: unexpected argument \"%s\"", argv[optind]);
+  _cleanup_json_ json_t *all = collect(g->root);
+  if (quiet) {
+    size_t i;
+    json_t *ct;
+    json_array_foreach(all, i, ct) printf("%s\n", json_string_value(json_object_get(ct, "id")));
+  } else if (json) {
+    _cleanup_free_ char *text = json_dumps(all, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    printf("%s\n", text);
+  } else {
+    print_table(all);
+  }
+  return 0;
+}

@@ -1,0 +1,30 @@
+/* state.c: `husk state ID`: the OCI state JSON, with the status derived from the live init. */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "commands.h"
+#include "error.h"
+#include "state.h"
+#include "utils.h"
+
+int cmd_state(int argc, char **argv, const struct global_options *g, struct husk_error **err) {
+  static const struct option opts[] = {{0}};
+  if (getopt_long(argc, argv, "+", opts, NULL) != -1)
+    return command_bad_option(argv, "state ID", err);
+  const char *id;
+  int r = command_take_id(argc, argv, optind, "state ID", &id, err);
+  if (r < 0)
+    return r;
+  _cleanup_close_ int fd = -1;
+  r = state_dir_open(g->root, id, false, &fd, err);
+  if (r < 0)
+    return r;
+  _cleanup_state_ struct container_state *st = NULL;
+  r = state_read(fd, &st, err);
+  if (r < 0)
+    return r;
+  _cleanup_json_ json_t *j = state_to_oci_json(st, state_status(fd, st));
+  _cleanup_free_ char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+  printf("%s\n", text);
+  return 0;
+}

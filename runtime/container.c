@@ -1,0 +1,462 @@
+/* container.c: the parent side of a container's life: create (clone the init and walk it
+ * through the sync protocol), start (open the exec fifo), kill and delete. */
+#include "container.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "init.h"
+#include "log.h"
+#include "namespaces/namespaces.h"
+#include "spec.h"
+#include "state.h"
+#include "sync.h"
+#include "utils.h"
+
+/* Everything create owns until the container exists; released on every exit path. */
+struct create_ctx {
+  const struct create_options *opts;
+  struct spec *spec;
+  char *bundle;
+  char *rootfs;
+  int state_fd;
+  int fifo_fd;
+  int sync_fds[2];
+  int ns_fds[8];
+  int clone_flags;
+  pid_t pid;
+  int pidfd;
+  bool state_dir_made;
+};
+
+static void create_ctx_release(struct create_ctx *c, bool failed) {
+  if (failed && c->pid > 0) {
+    kill(c->pid, SIGKILL);
+    waitpid(c->pid, NULL, 0);
+  }
+  if (failed && c->pidfd >= 0)
+    close(c->pidfd);
+  if (failed && c->state_dir_made)
+    state_dir_remove(c->opts->root, c->opts->id, NULL);
+  for (size_t i = 0; i < ARRAY_SIZE(c->ns_fds); i++)
+    closep(&c->ns_fds[i]);
+  closep(&c->sync_fds[0]);
+  closep(&c->sync_fds[1]);
+  closep(&c->fifo_fd);
+  closep(&c->state_fd);
+  spec_free(c->spec);
+  free(c->bundle);
+  free(c->rootfs);
+}
+
+static int load_bundle(struct create_ctx *c, struct husk_error **err) {
+  c->bundle = realpath(c->opts->bundle, NULL);
+  if (!c->bundle)
+    return husk_error_sys(err, "bundle %s", c->opts->bundle);
+  _cleanup_free_ char *config = xasprintf("%s/config.json", c->bundle);
+  int r = spec_parse_file(config, &c->spec, err);
+  if (r < 0)
+    return r;
+  if (!c->spec->process)
+    return husk_error_set(err, EINVAL, "process: required to create a container");
+  _cleanup_free_ char *root = c->spec->root.path[0] == '/'
+                                  ? xstrdup(c->spec->root.path)
+                                  : xasprintf("%s/%s", c->bundle, c->spec->root.path);
+  c->rootfs = realpath(root, NULL);
+  if (!c->rootfs)
+    return husk_error_sys(err, "root.path %s", root);
+  struct stat st;
+  if (stat(c->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
+    return husk_error_set(err, ENOTDIR, "root.path %s: not a directory", c->rootfs);
+  return 0;
+}
+
+/* Decide which namespaces the clone makes and open the ones to join, and reject
+ * combinations the kernel or the spec does not allow, naming the config field. */
+static int plan_namespaces(struct create_ctx *c, struct husk_error **err) {
+  const struct spec_linux *lx = &c->spec->linux_;
+  for (size_t i = 0; i < lx->n_namespaces; i++) {
+    const struct spec_namespace *ns = &lx->namespaces[i];
+    if (!ns->path) {
+      c->clone_flags |= ns->type;
+      continue;
+    }
+    int fd = ns_open(ns->path, ns->type, err);
+    if (fd < 0)
+      return husk_error_wrap(err, "linux.namespaces[%zu].path", i);
+    c->ns_fds[ns_type_index(ns->type)] = fd;
+  }
+  const struct spec_namespace *mnt = spec_namespace(c->spec, CLONE_NEWNS);
+  if (!mnt || mnt->path)
+    return husk_error_set(err, EINVAL,
+                          "linux.namespaces: husk needs a new mount namespace to build the rootfs");
+  const struct spec_namespace *user = spec_namespace(c->spec, CLONE_NEWUSER);
+  bool new_user = user && !user->path;
+  if (new_user && (lx->n_uid_mappings == 0 || lx->n_gid_mappings == 0))
+    return husk_error_set(err, EINVAL,
+                          "linux.uidMappings: a new user namespace needs uidMappings and gidMappings");
+  if (!new_user && (lx->n_uid_mappings || lx->n_gid_mappings))
+    return husk_error_set(err, EINVAL,
+                          "linux.uidMappings: mappings are given but no new user namespace is asked for");
+  if (user && user->path)
+    return husk_error_set(err, EINVAL,
+                          "linux.namespaces: joining a user namespace by path (%s) needs the new "
+                          "namespaces to be owned by it, which husk cannot arrange yet",
+                          user->path);
+  const struct spec_namespace *uts = spec_namespace(c->spec, CLONE_NEWUTS);
+  if ((c->spec->hostname || c->spec->domainname) && (!uts || uts->path))
+    return husk_error_set(err, EINVAL,
+                          "hostname: setting a hostname needs a new uts namespace");
+  if (c->spec->process->terminal && !c->opts->console_socket)
+    return husk_error_set(err, EINVAL,
+                          "process.terminal: a terminal needs --console-socket (or set terminal "
+                          "to false)");
+  return 0;
+}
+
+/* The exec fifo: the init blocks opening it for writing until `start` opens it for
+ * reading. World-writable (0622) so an init that already dropped to a non-root uid can
+ * still open it; the state dir (0711) keeps others from finding it. */
+static int make_exec_fifo(struct create_ctx *c, struct husk_error **err) {
+  if (mkfifoat(c->state_fd, EXEC_FIFO, 0622) < 0)
+    return husk_error_sys(err, "mkfifo %s", EXEC_FIFO);
+  if (fchmodat(c->state_fd, EXEC_FIFO, 0622, 0) < 0)
+    return husk_error_sys(err, "chmod %s", EXEC_FIFO);
+  c->fifo_fd = openat(c->state_fd, EXEC_FIFO, O_PATH | O_CLOEXEC);
+  if (c->fifo_fd < 0)
+    return husk_error_sys(err, "open %s", EXEC_FIFO);
+  return 0;
+}
+
+/* clone3 with the namespace flags and a pidfd; raw clone when the kernel lacks clone3. */
+static pid_t clone_init(int flags, int *ret_pidfd, struct husk_error **err) {
+  int pidfd = -1;
+  struct clone_args args = {
+      .flags = (uint64_t)flags | CLONE_PIDFD,
+      .pidfd = (uint64_t)(uintptr_t)&pidfd,
+      .exit_signal = SIGCHLD,
+  };
+  char fbuf[256];
+  long pid = syscall(SYS_clone3, &args, sizeof(args));
+  if (pid < 0 && errno == ENOSYS) {
+    pid = syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, 0);
+    if (pid > 0)
+      TRACE(pid, "start the container's init in its new namespaces", "clone(%s|SIGCHLD)",
+            ns_flags_to_string(flags, fbuf, sizeof(fbuf)));
+    if (pid > 0)
+      pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+  } else if (pid > 0) {
+    TRACE(pid, "start the container's init in its new namespaces",
+          "clone3({flags=%s|CLONE_PIDFD, exit_signal=SIGCHLD})",
+          ns_flags_to_string(flags, fbuf, sizeof(fbuf)));
+  }
+  if (pid < 0)
+    return husk_error_sys(err, "clone3 (%s)", ns_flags_to_string(flags, fbuf, sizeof(fbuf)));
+  if (pid == 0)
+    return 0;
+  *ret_pidfd = pidfd;
+  return (pid_t)pid;
+}
+
+static _Noreturn void run_init(struct create_ctx *c) {
+  struct init_args a = {
+      .spec = c->spec,
+      .rootfs = c->rootfs,
+      .bundle = c->bundle,
+      .sync_fd = c->sync_fds[1],
+      .fifo_fd = c->fifo_fd,
+      .state_fd = c->state_fd,
+      .preserve_fds = c->opts->preserve_fds,
+      .no_pivot = c->opts->no_pivot,
+      .no_new_keyring = c->opts->no_new_keyring,
+      .new_user_ns = (c->clone_flags & CLONE_NEWUSER) != 0,
+      .new_net_ns = (c->clone_flags & CLONE_NEWNET) != 0,
+  };
+  memcpy(a.ns_fds, c->ns_fds, sizeof(a.ns_fds));
+  closep(&c->sync_fds[0]);
+  init_main(&a);
+}
+
+/* Walk the init through the protocol in sync.h until it waits on the exec fifo. */
+static int drive_init(struct create_ctx *c, struct husk_error **err) {
+  int fd = c->sync_fds[0];
+  const struct spec_linux *lx = &c->spec->linux_;
+  if (c->clone_flags & CLONE_NEWUSER) {
+    int r = ns_write_id_maps(c->pid, lx->uid_mappings, lx->n_uid_mappings, lx->gid_mappings,
+                             lx->n_gid_mappings, geteuid() != 0, err);
+    if (r < 0)
+      return r;
+  }
+  int r = sync_send(fd, SYNC_MAPS_DONE, 0, NULL, 0, err);
+  if (r < 0)
+    return r;
+  r = sync_expect(fd, SYNC_MOUNTS_DONE, err);
+  if (r < 0)
+    return r;
+  r = sync_send(fd, SYNC_HOOKS_DONE, 0, NULL, 0, err);
+  if (r < 0)
+    return r;
+  return sync_expect(fd, SYNC_CREATED, err);
+}
+
+/* Written atomically (temp file + rename) so an engine polling for it never reads half. */
+static int write_pid_file(const char *path, pid_t pid, struct husk_error **err) {
+  _cleanup_free_ char *copy = xstrdup(path);
+  char *slash = strrchr(copy, '/');
+  const char *dir = ".", *name = copy;
+  if (slash) {
+    *slash = '\0';
+    dir = slash == copy ? "/" : copy;
+    name = slash + 1;
+  }
+  _cleanup_close_ int dirfd = open(dir, O_DIRECTORY | O_PATH | O_CLOEXEC);
+  if (dirfd < 0)
+    return husk_error_sys(err, "pid file %s", path);
+  char text[32];
+  int n = snprintf(text, sizeof(text), "%d", pid);
+  int r = write_file_atomic_at(dirfd, name, text, (size_t)n, 0644, err);
+  return r < 0 ? husk_error_wrap(err, "pid file %s", path) : 0;
+}
+
+static int record_created(struct create_ctx *c, struct husk_error **err) {
+  _cleanup_json_ json_t *ann = json_object();
+  for (size_t i = 0; i < c->spec->n_annotations; i++)
+    json_object_set_new(ann, c->spec->annotations[i].key,
+                        json_string(c->spec->annotations[i].value));
+  _cleanup_free_ char *now = now_rfc3339();
+  struct container_state st = {
+      .id = (char *)c->opts->id,
+      .pid = c->pid,
+      .pid_start_time = proc_start_time(c->pid),
+      .bundle = c->bundle,
+      .rootfs = c->rootfs,
+      .created = now,
+      .owner = geteuid(),
+      .annotations = ann,
+      .clone_flags = c->clone_flags,
+  };
+  int r = state_write(c->state_fd, &st, err);
+  if (r < 0)
+    return r;
+  if (c->opts->pid_file)
+    return write_pid_file(c->opts->pid_file, c->pid, err);
+  return 0;
+}
+
+int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret_pidfd,
+                     struct husk_error **err) {
+  struct create_ctx c = {.opts = opts, .state_fd = -1, .fifo_fd = -1, .sync_fds = {-1, -1},
+                         .pidfd = -1};
+  for (size_t i = 0; i < ARRAY_SIZE(c.ns_fds); i++)
+    c.ns_fds[i] = -1;
+  int r = load_bundle(&c, err);
+  if (r >= 0)
+    r = plan_namespaces(&c, err);
+  if (r >= 0) {
+    r = state_dir_create(opts->root, opts->id, &c.state_fd, err);
+    c.state_dir_made = r >= 0;
+  }
+  if (r >= 0)
+    r = make_exec_fifo(&c, err);
+  if (r >= 0)
+    r = sync_pair(c.sync_fds, err);
+  int pid_ns_fd = c.ns_fds[ns_type_index(CLONE_NEWPID)];
+  if (r >= 0 && pid_ns_fd >= 0) /* joining a pid namespace applies to our children */
+    r = ns_join(pid_ns_fd, CLONE_NEWPID, "pid", err);
+  if (r >= 0) {
+    r = clone_init(c.clone_flags, &c.pidfd, err);
+    if (r == 0)
+      run_init(&c);
+    c.pid = r;
+  }
+  if (r >= 0) {
+    closep(&c.sync_fds[1]);
+    r = drive_init(&c, err);
+  }
+  if (r >= 0)
+    r = record_created(&c, err);
+  if (r < 0) {
+    create_ctx_release(&c, true);
+    return husk_error_wrap(err, "create %s", opts->id);
+  }
+  *ret_pid = c.pid;
+  if (ret_pidfd)
+    *ret_pidfd = TAKE_FD(c.pidfd);
+  else
+    closep(&c.pidfd);
+  create_ctx_release(&c, false);
+  return 0;
+}
+
+static int pidfd_for(const struct container_state *st, struct husk_error **err) {
+  int fd = (int)syscall(SYS_pidfd_open, st->pid, 0);
+  if (fd < 0)
+    return husk_error_sys(err, "pidfd_open %d", st->pid);
+  /* The pid might have been reused between reading the state and opening the pidfd. */
+  if (!state_init_alive(st)) {
+    close(fd);
+    return husk_error_set(err, ESRCH, "container %s is not running", st->id);
+  }
+  return fd;
+}
+
+/* Open the fifo for reading (which lets the init's blocking open for writing finish) and wait
+ * for its byte, watching the init's pidfd so a dead init cannot hang us. */
+static int release_init(int state_fd, const struct container_state *st, struct husk_error **err) {
+  _cleanup_close_ int pidfd = pidfd_for(st, err);
+  if (pidfd < 0)
+    return pidfd;
+  _cleanup_close_ int fifo = openat(state_fd, EXEC_FIFO, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  TRACE(fifo, "release the init: its open of the fifo for writing completes", "open(%s, O_RDONLY)",
+        EXEC_FIFO);
+  if (fifo < 0)
+    return husk_error_sys(err, "open %s", EXEC_FIFO);
+  struct pollfd p[2] = {{.fd = fifo, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
+  for (;;) {
+    int n = poll(p, 2, -1);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return husk_error_sys(err, "wait for the container init");
+    if (p[0].revents & POLLIN)
+      break;
+    if (p[1].revents)
+      return husk_error_set(err, ESRCH, "container init exited before it was started");
+    if (p[0].revents & POLLHUP)
+      return husk_error_set(err, EPIPE, "container init closed the exec fifo");
+  }
+  char byte;
+  if (read(fifo, &byte, 1) != 1)
+    return husk_error_set(err, EPIPE, "container init closed the exec fifo");
+  unlinkat(state_fd, EXEC_FIFO, 0);
+  return 0;
+}
+
+int container_start(const char *root, const char *id, struct husk_error **err) {
+  _cleanup_close_ int fd = -1;
+  int r = state_dir_open(root, id, true, &fd, err);
+  if (r < 0)
+    return r;
+  _cleanup_state_ struct container_state *st = NULL;
+  r = state_read(fd, &st, err);
+  if (r < 0)
+    return r;
+  enum container_status status = state_status(fd, st);
+  if (status != STATUS_CREATED)
+    return husk_error_set(err, EINVAL, "cannot start container %s: it is %s, not created", id,
+                          container_status_name(status));
+  r = release_init(fd, st, err);
+  if (r < 0)
+    return husk_error_wrap(err, "start %s", id);
+  st->started = true;
+  return state_write(fd, st, err);
+}
+
+/* Every process in the container's pid namespace (it made its own): found by comparing
+ * /proc/<pid>/ns/pid with the init's. */
+static int kill_pid_namespace(const struct container_state *st, int sig, struct husk_error **err) {
+  char path[64];
+  struct stat init_ns, ns;
+  snprintf(path, sizeof(path), "/proc/%d/ns/pid", st->pid);
+  if (stat(path, &init_ns) < 0)
+    return husk_error_sys(err, "stat %s", path);
+  DIR *d = opendir("/proc");
+  if (!d)
+    return husk_error_sys(err, "open /proc");
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    pid_t pid = (pid_t)atoi(de->d_name);
+    if (pid <= 0)
+      continue;
+    snprintf(path, sizeof(path), "/proc/%d/ns/pid", pid);
+    if (stat(path, &ns) == 0 && ns.st_ino == init_ns.st_ino && ns.st_dev == init_ns.st_dev)
+      kill(pid, sig);
+  }
+  closedir(d);
+  return 0;
+}
+
+static int signal_container(const struct container_state *st, int sig, bool all,
+                            struct husk_error **err) {
+  if (all && !(st->clone_flags & CLONE_NEWPID))
+    log_warn("kill --all: container %s shares a pid namespace; signalling its init only", st->id);
+  if (all && (st->clone_flags & CLONE_NEWPID))
+    return kill_pid_namespace(st, sig, err);
+  _cleanup_close_ int pidfd = pidfd_for(st, err);
+  if (pidfd < 0)
+    return pidfd;
+  long r = syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+  TRACE(r, "deliver the signal to the container's init through its pidfd",
+        "pidfd_send_signal(%d /* pid %d */, %d, NULL, 0)", (int)pidfd, st->pid, sig);
+  if (r < 0)
+    return husk_error_sys(err, "signal container %s", st->id);
+  return 0;
+}
+
+int container_kill(const char *root, const char *id, int sig, bool all, struct husk_error **err) {
+  _cleanup_close_ int fd = -1;
+  int r = state_dir_open(root, id, false, &fd, err);
+  if (r < 0)
+    return r;
+  _cleanup_state_ struct container_state *st = NULL;
+  r = state_read(fd, &st, err);
+  if (r < 0)
+    return r;
+  if (state_status(fd, st) == STATUS_STOPPED)
+    return husk_error_set(err, ESRCH, "container %s is not running", id);
+  return signal_container(st, sig, all, err);
+}
+
+/* SIGKILL everything in the container and wait until the init is gone. */
+static int kill_and_wait(const struct container_state *st, struct husk_error **err) {
+  _cleanup_close_ int pidfd = pidfd_for(st, NULL);
+  if (pidfd < 0)
+    return 0; /* already gone */
+  int r = signal_container(st, SIGKILL, (st->clone_flags & CLONE_NEWPID) != 0, err);
+  if (r < 0)
+    return r;
+  syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+  struct pollfd p = {.fd = pidfd, .events = POLLIN};
+  while (poll(&p, 1, 10000) < 0 && errno == EINTR)
+    ;
+  /* Reap it if it happens to be our child (run in the foreground). */
+  waitpid(st->pid, NULL, WNOHANG);
+  return 0;
+}
+
+int container_delete(const char *root, const char *id, bool force, struct husk_error **err) {
+  _cleanup_close_ int fd = -1;
+  _cleanup_error_ struct husk_error *open_err = NULL;
+  int r = state_dir_open(root, id, true, &fd, &open_err);
+  if (r == -ENOENT && force)
+    return 0;
+  if (r < 0) {
+    *err = TAKE_PTR(open_err);
+    return r;
+  }
+  _cleanup_state_ struct container_state *st = NULL;
+  r = state_read(fd, &st, err);
+  if (r < 0)
+    return r;
+  enum container_status status = state_status(fd, st);
+  if ((status == STATUS_RUNNING || status == STATUS_PAUSED) && !force)
+    return husk_error_set(err, EBUSY, "cannot delete container %s that is not stopped: %s", id,
+                          container_status_name(status));
+  if (status != STATUS_STOPPED) {
+    r = kill_and_wait(st, err);
+    if (r < 0)
+      return husk_error_wrap(err, "delete %s", id);
+  }
+  return state_dir_remove(root, id, err);
+}

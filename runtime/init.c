@@ -1,0 +1,210 @@
+/* init.c: the container's init, from clone until execve. Each step below is one named
+ * function; a failure is sent to `husk create` over the sync socket (see sync.h). */
+#include "init.h"
+
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "log.h"
+#include "namespaces/namespaces.h"
+#include "process.h"
+#include "rootfs.h"
+#include "spec.h"
+#include "sync.h"
+#include "utils.h"
+
+#ifndef KEYCTL_JOIN_SESSION_KEYRING
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+#endif
+
+/* The parent blocked signals to forward them; the init starts with a clean mask, and dies
+ * with `husk create` while it is being set up. */
+static int begin(struct init_args *a, struct husk_error **err) {
+  closep(&a->state_fd);
+  log_forward_to(a->sync_fd);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  prctl(PR_SET_NAME, "husk:init", 0, 0, 0);
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+    return husk_error_sys(err, "prctl(PR_SET_PDEATHSIG)");
+  if (getppid() == 1)
+    return husk_error_set(err, ESRCH, "husk create exited during setup");
+  return 0;
+}
+
+/* Join the namespaces the config gives by path, in ns_types order (user first, mount last). */
+static int join_namespaces(struct init_args *a, struct husk_error **err) {
+  for (size_t i = 0; i < ns_types_count; i++) {
+    int flag = ns_types[i].clone_flag;
+    if (a->ns_fds[i] < 0 || flag == CLONE_NEWPID) /* pid was joined by the parent */
+      continue;
+    const struct spec_namespace *ns = spec_namespace(a->spec, flag);
+    int r = ns_join(a->ns_fds[i], flag, ns ? ns->path : ns_types[i].spec_name, err);
+    if (r < 0)
+      return r;
+  }
+  for (size_t i = 0; i < ns_types_count; i++)
+    closep(&a->ns_fds[i]);
+  return 0;
+}
+
+/* In a new user namespace the init has every capability but no mapped uid until the parent
+ * has written the maps; then it becomes root there. */
+static int become_root(struct init_args *a, struct husk_error **err) {
+  int r = sync_expect(a->sync_fd, SYNC_MAPS_DONE, err);
+  if (r < 0 || !a->new_user_ns)
+    return r;
+  r = setresgid(0, 0, 0);
+  TRACE(r, "become root in the new user namespace", "setresgid(0, 0, 0)");
+  if (r < 0)
+    return husk_error_sys(err, "setresgid 0 in the user namespace");
+  r = setresuid(0, 0, 0);
+  TRACE(r, "become root in the new user namespace", "setresuid(0, 0, 0)");
+  if (r < 0)
+    return husk_error_sys(err, "setresuid 0 in the user namespace");
+  return 0;
+}
+
+static int set_names(const struct spec *spec, struct husk_error **err) {
+  if (spec->hostname) {
+    int r = sethostname(spec->hostname, strlen(spec->hostname));
+    TRACE(r, "name the container in its own uts namespace", "sethostname(\"%s\")", spec->hostname);
+    if (r < 0)
+      return husk_error_sys(err, "sethostname %s", spec->hostname);
+  }
+  if (spec->domainname) {
+    int r = setdomainname(spec->domainname, strlen(spec->domainname));
+    TRACE(r, "set the container's NIS domain name", "setdomainname(\"%s\")", spec->domainname);
+    if (r < 0)
+      return husk_error_sys(err, "setdomainname %s", spec->domainname);
+  }
+  return 0;
+}
+
+static int build_rootfs(struct init_args *a, struct husk_error **err) {
+  /* Relative bind-mount sources are relative to the bundle. */
+  if (chdir(a->bundle) < 0)
+    return husk_error_sys(err, "chdir %s", a->bundle);
+  int r = rootfs_prepare(a->spec, a->rootfs, a->new_user_ns, err);
+  if (r < 0)
+    return r;
+  r = sync_send(a->sync_fd, SYNC_MOUNTS_DONE, 0, NULL, 0, err);
+  if (r < 0)
+    return r;
+  r = sync_expect(a->sync_fd, SYNC_HOOKS_DONE, err);
+  if (r < 0)
+    return r;
+  r = rootfs_pivot(a->rootfs, a->no_pivot, err);
+  if (r < 0)
+    return r;
+  return rootfs_finalize(a->spec, err);
+}
+
+static int join_session_keyring(struct init_args *a, struct husk_error **err) {
+  if (a->no_new_keyring)
+    return 0;
+  /* A fresh anonymous session keyring keeps the host's keys out of the container. */
+  long r = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL);
+  TRACE(r, "give the container its own session keyring", "keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL)");
+  if (r < 0 && errno != ENOSYS)
+    return husk_error_sys(err, "join a new session keyring");
+  return 0;
+}
+
+/* Only stdio and the preserved fds may reach the process: everything else husk opened is
+ * marked close-on-exec (the sync socket and fifo are needed until the very end). */
+static int close_stray_fds(struct init_args *a, struct husk_error **err) {
+  unsigned first = 3 + (unsigned)a->preserve_fds;
+  for (unsigned fd = 3; fd < first; fd++) {
+    int flags = fcntl((int)fd, F_GETFD);
+    if (flags >= 0)
+      fcntl((int)fd, F_SETFD, flags & ~FD_CLOEXEC);
+  }
+  long r = syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC);
+  TRACE(r, "no host fd beyond stdio and --preserve-fds may reach the process",
+        "close_range(%u, ~0U, CLOSE_RANGE_CLOEXEC)", first);
+  if (r < 0)
+    return husk_error_sys(err, "close_range");
+  return 0;
+}
+
+struct exec_plan {
+  char *path;
+  char **env;
+  char *env_extra;
+};
+
+static int prepare_process(struct init_args *a, struct exec_plan *plan, struct husk_error **err) {
+  const struct spec_process *proc = a->spec->process;
+  int r = process_build_env(proc, &plan->env, &plan->env_extra, err);
+  if (r < 0)
+    return r;
+  r = process_find_executable(proc->args[0], (const char *const *)plan->env, &plan->path, err);
+  if (r < 0)
+    return r;
+  r = process_chdir(proc->cwd, err);
+  if (r < 0)
+    return r;
+  r = join_session_keyring(a, err);
+  if (r < 0)
+    return r;
+  r = process_set_user(proc, err);
+  if (r < 0)
+    return r;
+  return close_stray_fds(a, err);
+}
+
+/* Tell the parent we are created, then block until `husk start` opens the fifo. From here
+ * on there is no parent listening: a failure is printed to the container's stderr. */
+static _Noreturn void wait_for_start_and_exec(struct init_args *a, struct exec_plan *plan) {
+  prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  _cleanup_error_ struct husk_error *err = NULL;
+  if (sync_send(a->sync_fd, SYNC_CREATED, 0, NULL, 0, &err) < 0)
+    _exit(1);
+  log_forward_to(-1);
+  closep(&a->sync_fd);
+  char fifo_path[64];
+  snprintf(fifo_path, sizeof(fifo_path), "/proc/self/fd/%d", a->fifo_fd);
+  int fd = open(fifo_path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write(fd, "0", 1) != 1) {
+    log_error("open exec fifo: %s", strerror(errno));
+    _exit(1);
+  }
+  close(fd);
+  closep(&a->fifo_fd);
+  const char *const *args = a->spec->process->args;
+  TRACE(0, "replace husk with the container's process", "execve(\"%s\", [\"%s\"%s], env)",
+        plan->path, args[0], args[1] ? ", ..." : "");
+  execve(plan->path, (char *const *)args, plan->env);
+  log_error("exec %s: %s", plan->path, strerror(errno));
+  _exit(127);
+}
+
+_Noreturn void init_main(struct init_args *a) {
+  _cleanup_error_ struct husk_error *err = NULL;
+  struct exec_plan plan = {0};
+  int r = begin(a, &err);
+  if (r >= 0)
+    r = join_namespaces(a, &err);
+  if (r >= 0)
+    r = become_root(a, &err);
+  if (r >= 0 && a->new_net_ns)
+    r = ns_loopback_up(&err);
+  if (r >= 0)
+    r = set_names(a->spec, &err);
+  if (r >= 0)
+    r = build_rootfs(a, &err);
+  if (r >= 0)
+    r = prepare_process(a, &plan, &err);
+  if (r < 0)
+    sync_fail(a->sync_fd, err);
+  wait_for_start_and_exec(a, &plan);
+}

@@ -1,0 +1,224 @@
+/* state.c: one container's state directory <root>/<id>/: the flock that serialises commands
+ * on it, state.json written atomically, and the status derived from the live init. */
+#include "state.h"
+
+#include <dirent.h>
+#include <pwd.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "utils.h"
+
+const char *container_status_name(enum container_status status) {
+  switch (status) {
+  case STATUS_CREATING: return "creating";
+  case STATUS_CREATED: return "created";
+  case STATUS_RUNNING: return "running";
+  case STATUS_PAUSED: return "paused";
+  case STATUS_STOPPED: return "stopped";
+  default: return "unknown";
+  }
+}
+
+void container_state_free(struct container_state *st) {
+  if (!st)
+    return;
+  free(st->id);
+  free(st->bundle);
+  free(st->rootfs);
+  free(st->created);
+  if (st->annotations)
+    json_decref(st->annotations);
+  free(st);
+}
+
+const char *state_default_root(void) {
+  static char buf[4096];
+  const char *xdg = getenv("XDG_RUNTIME_DIR");
+  if (geteuid() == 0 || !xdg || !xdg[0])
+    return "/run/husk";
+  snprintf(buf, sizeof(buf), "%s/husk", xdg);
+  return buf;
+}
+
+int state_check_id(const char *id, struct husk_error **err) {
+  size_t n = strlen(id);
+  if (n == 0 || n > 1024 || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+    return husk_error_set(err, EINVAL, "invalid container id \"%s\"", id);
+  for (const char *p = id; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+          strchr("_+-.", *p)))
+      return husk_error_set(err, EINVAL,
+                            "invalid container id \"%s\": only letters, digits and _+-. are allowed",
+                            id);
+  return 0;
+}
+
+static int lock_dir(int dirfd, bool exclusive, const char *id, struct husk_error **err) {
+  int r;
+  do
+    r = flock(dirfd, exclusive ? LOCK_EX : LOCK_SH);
+  while (r < 0 && errno == EINTR);
+  if (r < 0)
+    return husk_error_sys(err, "lock container %s", id);
+  return 0;
+}
+
+int state_dir_create(const char *root, const char *id, int *ret_dirfd, struct husk_error **err) {
+  int r = state_check_id(id, err);
+  if (r < 0)
+    return r;
+  r = mkdir_p(root, 0711, err);
+  if (r < 0)
+    return husk_error_wrap(err, "state root");
+  _cleanup_close_ int rootfd = open(root, O_DIRECTORY | O_PATH | O_CLOEXEC);
+  if (rootfd < 0)
+    return husk_error_sys(err, "open state root %s", root);
+  if (mkdirat(rootfd, id, 0711) < 0) {
+    if (errno == EEXIST)
+      return husk_error_set(err, EEXIST, "container %s already exists", id);
+    return husk_error_sys(err, "mkdir %s/%s", root, id);
+  }
+  _cleanup_close_ int fd = openat(rootfd, id, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    int e = errno;
+    unlinkat(rootfd, id, AT_REMOVEDIR);
+    return husk_error_errno(err, e, "open %s/%s", root, id);
+  }
+  r = lock_dir(fd, true, id, err);
+  if (r < 0) {
+    unlinkat(rootfd, id, AT_REMOVEDIR);
+    return r;
+  }
+  *ret_dirfd = TAKE_FD(fd);
+  return 0;
+}
+
+int state_dir_open(const char *root, const char *id, bool exclusive, int *ret_dirfd,
+                   struct husk_error **err) {
+  int r = state_check_id(id, err);
+  if (r < 0)
+    return r;
+  _cleanup_free_ char *path = xasprintf("%s/%s", root, id);
+  _cleanup_close_ int fd = open(path, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    if (errno == ENOENT)
+      return husk_error_set(err, ENOENT, "container %s does not exist", id);
+    return husk_error_sys(err, "open %s", path);
+  }
+  r = lock_dir(fd, exclusive, id, err);
+  if (r < 0)
+    return r;
+  /* A delete may have removed the directory while we waited for the lock. */
+  struct stat st;
+  if (fstat(fd, &st) < 0 || st.st_nlink == 0)
+    return husk_error_set(err, ENOENT, "container %s does not exist", id);
+  *ret_dirfd = TAKE_FD(fd);
+  return 0;
+}
+
+int state_dir_remove(const char *root, const char *id, struct husk_error **err) {
+  _cleanup_free_ char *path = xasprintf("%s/%s", root, id);
+  _cleanup_close_ int fd = open(path, O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    if (errno == ENOENT)
+      return 0;
+    return husk_error_sys(err, "open %s", path);
+  }
+  /* The directory holds only files husk wrote: no recursion needed. */
+  DIR *d = fdopendir(dup(fd));
+  if (d) {
+    struct dirent *de;
+    while ((de = readdir(d)))
+      if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+        unlinkat(fd, de->d_name, 0);
+    closedir(d);
+  }
+  if (rmdir(path) < 0 && errno != ENOENT)
+    return husk_error_sys(err, "remove %s", path);
+  return 0;
+}
+
+int state_write(int dirfd, const struct container_state *st, struct husk_error **err) {
+  _cleanup_json_ json_t *j = json_pack(
+      "{s:s, s:i, s:I, s:s, s:s, s:s, s:i, s:O, s:b, s:i}", "id", st->id, "pid", (int)st->pid,
+      "pidStartTime", (json_int_t)st->pid_start_time, "bundle", st->bundle, "rootfs", st->rootfs,
+      "created", st->created, "owner", (int)st->owner, "annotations",
+      st->annotations ? st->annotations : json_object(), "started", st->started, "cloneFlags",
+      st->clone_flags);
+  if (!j)
+    return husk_error_set(err, EINVAL, "encode state of %s", st->id);
+  _cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
+  return write_file_atomic_at(dirfd, STATE_FILE, text, strlen(text), 0600, err);
+}
+
+int state_read(int dirfd, struct container_state **ret, struct husk_error **err) {
+  _cleanup_free_ char *text = NULL;
+  int r = read_file_at(dirfd, STATE_FILE, 1 << 20, &text, err);
+  if (r < 0)
+    return husk_error_wrap(err, "read container state");
+  json_error_t jerr;
+  _cleanup_json_ json_t *j = json_loads(text, 0, &jerr);
+  const char *id, *bundle, *rootfs, *created;
+  int pid, owner, started, flags;
+  json_int_t start_time;
+  json_t *ann;
+  if (!j || json_unpack(j, "{s:s, s:i, s:I, s:s, s:s, s:s, s:i, s:o, s:b, s:i}", "id", &id, "pid",
+                        &pid, "pidStartTime", &start_time, "bundle", &bundle, "rootfs", &rootfs,
+                        "created", &created, "owner", &owner, "annotations", &ann, "started",
+                        &started, "cloneFlags", &flags) < 0)
+    return husk_error_set(err, EINVAL, "corrupt container state file %s", STATE_FILE);
+  struct container_state *st = xcalloc(1, sizeof(*st));
+  st->id = xstrdup(id);
+  st->pid = pid;
+  st->pid_start_time = (unsigned long long)start_time;
+  st->bundle = xstrdup(bundle);
+  st->rootfs = xstrdup(rootfs);
+  st->created = xstrdup(created);
+  st->owner = (uid_t)owner;
+  st->annotations = json_incref(ann);
+  st->started = started;
+  st->clone_flags = flags;
+  *ret = st;
+  return 0;
+}
+
+bool state_init_alive(const struct container_state *st) {
+  if (st->pid <= 0)
+    return false;
+  unsigned long long t = proc_start_time(st->pid);
+  return t != 0 && t == st->pid_start_time;
+}
+
+enum container_status state_status(int dirfd, const struct container_state *st) {
+  if (!state_init_alive(st))
+    return STATUS_STOPPED;
+  /* `start` removes the fifo once it has released the init. */
+  if (!st->started && faccessat(dirfd, EXEC_FIFO, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+    return STATUS_CREATED;
+  return STATUS_RUNNING;
+}
+
+/* runc reports the owner by name; engines decode it as a string. */
+static char *owner_name(uid_t uid) {
+  struct passwd pw, *res = NULL;
+  char buf[1024];
+  if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res)
+    return xstrdup(res->pw_name);
+  return xasprintf("#%u", (unsigned)uid);
+}
+
+json_t *state_to_oci_json(const struct container_state *st, enum container_status status) {
+  _cleanup_free_ char *owner = owner_name(st->owner);
+  json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s}", "ociVersion", "1.2.1", "id",
+                        st->id, "pid", status == STATUS_STOPPED ? 0 : (int)st->pid, "status",
+                        container_status_name(status), "bundle", st->bundle, "rootfs", st->rootfs,
+                        "created", st->created, "owner", owner);
+  if (st->annotations && json_object_size(st->annotations) > 0)
+    json_object_set(j, "annotations", st->annotations);
+  return j;
+}
