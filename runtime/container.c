@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "console.h"
 #include "error.h"
 #include "init.h"
 #include "log.h"
@@ -33,6 +34,7 @@ struct create_ctx {
   int state_fd;
   int fifo_fd;
   int sync_fds[2];
+  int console_fd;
   int ns_fds[8];
   int clone_flags;
   pid_t pid;
@@ -53,6 +55,7 @@ static void create_ctx_release(struct create_ctx *c, bool failed) {
     closep(&c->ns_fds[i]);
   closep(&c->sync_fds[0]);
   closep(&c->sync_fds[1]);
+  closep(&c->console_fd);
   closep(&c->fifo_fd);
   closep(&c->state_fd);
   spec_free(c->spec);
@@ -118,11 +121,23 @@ static int plan_namespaces(struct create_ctx *c, struct husk_error **err) {
   if ((c->spec->hostname || c->spec->domainname) && (!uts || uts->path))
     return husk_error_set(err, EINVAL,
                           "hostname: setting a hostname needs a new uts namespace");
-  if (c->spec->process->terminal && !c->opts->console_socket)
+  return 0;
+}
+
+/* A terminal is handed to the engine through --console-socket, and only then. */
+static int connect_console(struct create_ctx *c, struct husk_error **err) {
+  bool terminal = c->spec->process->terminal;
+  if (terminal && !c->opts->console_socket)
     return husk_error_set(err, EINVAL,
                           "process.terminal: a terminal needs --console-socket (or set terminal "
                           "to false)");
-  return 0;
+  if (!terminal && c->opts->console_socket)
+    return husk_error_set(err, EINVAL,
+                          "--console-socket: given, but process.terminal is false");
+  if (!terminal)
+    return 0;
+  c->console_fd = console_socket_connect(c->opts->console_socket, err);
+  return c->console_fd < 0 ? c->console_fd : 0;
 }
 
 /* The exec fifo: the init blocks opening it for writing until `start` opens it for
@@ -176,6 +191,7 @@ static _Noreturn void run_init(struct create_ctx *c) {
       .bundle = c->bundle,
       .sync_fd = c->sync_fds[1],
       .fifo_fd = c->fifo_fd,
+      .console_fd = c->console_fd,
       .state_fd = c->state_fd,
       .preserve_fds = c->opts->preserve_fds,
       .no_pivot = c->opts->no_pivot,
@@ -257,12 +273,14 @@ static int record_created(struct create_ctx *c, struct husk_error **err) {
 int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret_pidfd,
                      struct husk_error **err) {
   struct create_ctx c = {.opts = opts, .state_fd = -1, .fifo_fd = -1, .sync_fds = {-1, -1},
-                         .pidfd = -1};
+                         .console_fd = -1, .pidfd = -1};
   for (size_t i = 0; i < ARRAY_SIZE(c.ns_fds); i++)
     c.ns_fds[i] = -1;
   int r = load_bundle(&c, err);
   if (r >= 0)
     r = plan_namespaces(&c, err);
+  if (r >= 0)
+    r = connect_console(&c, err);
   if (r >= 0) {
     r = state_dir_create(opts->root, opts->id, &c.state_fd, err);
     c.state_dir_made = r >= 0;
@@ -282,6 +300,7 @@ int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret
   }
   if (r >= 0) {
     closep(&c.sync_fds[1]);
+    closep(&c.console_fd);
     r = drive_init(&c, err);
   }
   if (r >= 0)

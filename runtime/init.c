@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "console.h"
 #include "error.h"
 #include "log.h"
 #include "namespaces/namespaces.h"
@@ -144,6 +145,12 @@ struct exec_plan {
 
 static int prepare_process(struct init_args *a, struct exec_plan *plan, struct husk_error **err) {
   const struct spec_process *proc = a->spec->process;
+  if (a->console_fd >= 0) {
+    int r = console_setup(a->console_fd, proc, err);
+    closep(&a->console_fd);
+    if (r < 0)
+      return r;
+  }
   int r = process_build_env(proc, &plan->env, &plan->env_extra, err);
   if (r < 0)
     return r;

@@ -20,9 +20,7 @@ int create_parse_option(int c, struct create_options *o, struct husk_error **err
   switch (c) {
   case 'b': o->bundle = optarg; return 0;
   case CREATE_OPT_PID_FILE: o->pid_file = optarg; return 0;
-  case CREATE_OPT_CONSOLE_SOCKET:
-    return husk_error_set(err, ENOTSUP,
-                          "--console-socket: terminals are not supported by this husk yet");
+  case CREATE_OPT_CONSOLE_SOCKET: o->console_socket = optarg; return 0;
   case CREATE_OPT_PRESERVE_FDS: {
     char *end;
     long n = strtol(optarg, &end, 10);
