@@ -112,11 +112,6 @@ static int plan_namespaces(struct create_ctx *c, struct husk_error **err) {
   if (!new_user && (lx->n_uid_mappings || lx->n_gid_mappings))
     return husk_error_set(err, EINVAL,
                           "linux.uidMappings: mappings are given but no new user namespace is asked for");
-  if (user && user->path)
-    return husk_error_set(err, EINVAL,
-                          "linux.namespaces: joining a user namespace by path (%s) needs the new "
-                          "namespaces to be owned by it, which husk cannot arrange yet",
-                          user->path);
   const struct spec_namespace *uts = spec_namespace(c->spec, CLONE_NEWUTS);
   if ((c->spec->hostname || c->spec->domainname) && (!uts || uts->path))
     return husk_error_set(err, EINVAL,
@@ -154,7 +149,8 @@ static int make_exec_fifo(struct create_ctx *c, struct husk_error **err) {
   return 0;
 }
 
-/* clone3 with the namespace flags and a pidfd; raw clone when the kernel lacks clone3. */
+/* clone3 with the namespace flags and a pidfd; raw clone when the kernel lacks clone3.
+ * Returns 0 in the child. */
 static pid_t clone_init(int flags, int *ret_pidfd, struct husk_error **err) {
   int pidfd = -1;
   struct clone_args args = {
@@ -163,25 +159,68 @@ static pid_t clone_init(int flags, int *ret_pidfd, struct husk_error **err) {
       .exit_signal = SIGCHLD,
   };
   char fbuf[256];
+  const char *names = ns_flags_to_string(flags & ~CLONE_PARENT, fbuf, sizeof(fbuf));
+  if (flags & CLONE_PARENT)
+    args.exit_signal = 0; /* the kernel takes the caller's own exit signal */
   long pid = syscall(SYS_clone3, &args, sizeof(args));
   if (pid < 0 && errno == ENOSYS) {
     pid = syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, 0);
     if (pid > 0)
-      TRACE(pid, "start the container's init in its new namespaces", "clone(%s|SIGCHLD)",
-            ns_flags_to_string(flags, fbuf, sizeof(fbuf)));
+      TRACE(pid, "start the container's init in its new namespaces", "clone(%s%s|SIGCHLD)", names,
+            flags & CLONE_PARENT ? "|CLONE_PARENT" : "");
     if (pid > 0)
       pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
   } else if (pid > 0) {
     TRACE(pid, "start the container's init in its new namespaces",
-          "clone3({flags=%s|CLONE_PIDFD, exit_signal=SIGCHLD})",
-          ns_flags_to_string(flags, fbuf, sizeof(fbuf)));
+          "clone3({flags=%s%s|CLONE_PIDFD, exit_signal=SIGCHLD})", names,
+          flags & CLONE_PARENT ? "|CLONE_PARENT" : "");
   }
   if (pid < 0)
-    return husk_error_sys(err, "clone3 (%s)", ns_flags_to_string(flags, fbuf, sizeof(fbuf)));
+    return husk_error_sys(err, "clone3 (%s)", names);
   if (pid == 0)
     return 0;
   *ret_pidfd = pidfd;
   return (pid_t)pid;
+}
+
+/* New namespaces are owned by the user namespace of the process that makes them. To make
+ * them inside a user namespace the config names by path, a short-lived helper joins it and
+ * clones the init with CLONE_PARENT, so the init is still husk's own child. The helper
+ * reports the init's pid (in husk's pid namespace: the helper shares it) over a pipe. */
+static pid_t clone_init_in_user_ns(int user_fd, int flags, int *ret_pidfd,
+                                   struct husk_error **err) {
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) < 0)
+    return husk_error_sys(err, "pipe");
+  pid_t helper = fork();
+  if (helper < 0) {
+    int e = errno;
+    close(pipefd[0]);
+    close(pipefd[1]);
+    return husk_error_errno(err, e, "fork");
+  }
+  if (helper == 0) {
+    close(pipefd[0]);
+    prctl(PR_SET_NAME, "husk:userns", 0, 0, 0);
+    _cleanup_error_ struct husk_error *e = NULL;
+    int fd = -1;
+    pid_t pid = ns_join(user_fd, CLONE_NEWUSER, "user", &e) < 0 ? -1
+                : clone_init(flags | CLONE_PARENT, &fd, &e);
+    if (pid == 0)
+      return 0; /* the init */
+    int32_t msg[2] = {pid, pid < 0 ? (e ? e->code : EIO) : 0};
+    write_all(pipefd[1], msg, sizeof(msg));
+    _exit(pid < 0);
+  }
+  close(pipefd[1]);
+  int32_t msg[2] = {-1, EIO};
+  ssize_t n = read_all(pipefd[0], msg, sizeof(msg));
+  close(pipefd[0]);
+  waitpid(helper, NULL, 0);
+  if (n != (ssize_t)sizeof(msg) || msg[0] <= 0)
+    return husk_error_errno(err, msg[1], "clone the init inside the joined user namespace");
+  *ret_pidfd = (int)syscall(SYS_pidfd_open, (pid_t)msg[0], 0);
+  return (pid_t)msg[0];
 }
 
 static _Noreturn void run_init(struct create_ctx *c) {
@@ -197,6 +236,7 @@ static _Noreturn void run_init(struct create_ctx *c) {
       .no_pivot = c->opts->no_pivot,
       .no_new_keyring = c->opts->no_new_keyring,
       .new_user_ns = (c->clone_flags & CLONE_NEWUSER) != 0,
+      .joined_user_ns = c->ns_fds[ns_type_index(CLONE_NEWUSER)] >= 0,
       .new_net_ns = (c->clone_flags & CLONE_NEWNET) != 0,
   };
   memcpy(a.ns_fds, c->ns_fds, sizeof(a.ns_fds));
@@ -292,8 +332,10 @@ int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret
   int pid_ns_fd = c.ns_fds[ns_type_index(CLONE_NEWPID)];
   if (r >= 0 && pid_ns_fd >= 0) /* joining a pid namespace applies to our children */
     r = ns_join(pid_ns_fd, CLONE_NEWPID, "pid", err);
+  int user_ns_fd = c.ns_fds[ns_type_index(CLONE_NEWUSER)];
   if (r >= 0) {
-    r = clone_init(c.clone_flags, &c.pidfd, err);
+    r = user_ns_fd >= 0 ? clone_init_in_user_ns(user_ns_fd, c.clone_flags, &c.pidfd, err)
+                        : clone_init(c.clone_flags, &c.pidfd, err);
     if (r == 0)
       run_init(&c);
     c.pid = r;

@@ -45,7 +45,8 @@ static int begin(struct init_args *a, struct husk_error **err) {
 static int join_namespaces(struct init_args *a, struct husk_error **err) {
   for (size_t i = 0; i < ns_types_count; i++) {
     int flag = ns_types[i].clone_flag;
-    if (a->ns_fds[i] < 0 || flag == CLONE_NEWPID) /* pid was joined by the parent */
+    /* pid was joined by the parent, user by the helper that cloned us */
+    if (a->ns_fds[i] < 0 || flag == CLONE_NEWPID || flag == CLONE_NEWUSER)
       continue;
     const struct spec_namespace *ns = spec_namespace(a->spec, flag);
     int r = ns_join(a->ns_fds[i], flag, ns ? ns->path : ns_types[i].spec_name, err);
@@ -58,10 +59,10 @@ static int join_namespaces(struct init_args *a, struct husk_error **err) {
 }
 
 /* In a new user namespace the init has every capability but no mapped uid until the parent
- * has written the maps; then it becomes root there. */
+ * has written the maps; then it becomes root there (as in a joined one). */
 static int become_root(struct init_args *a, struct husk_error **err) {
   int r = sync_expect(a->sync_fd, SYNC_MAPS_DONE, err);
-  if (r < 0 || !a->new_user_ns)
+  if (r < 0 || !(a->new_user_ns || a->joined_user_ns))
     return r;
   r = setresgid(0, 0, 0);
   TRACE(r, "become root in the new user namespace", "setresgid(0, 0, 0)");

@@ -19,6 +19,7 @@ struct init_args {
   bool no_pivot;
   bool no_new_keyring;
   bool new_user_ns;     /* the clone made a user namespace: wait for the maps */
+  bool joined_user_ns;  /* already joined (by the clone helper): become root in it */
   bool new_net_ns;      /* the clone made a network namespace: bring up lo */
 };
 
