@@ -72,8 +72,8 @@ int spec_get_object(json_t *obj, const char *key, const char *at, unsigned flags
   return 1;
 }
 
-int spec_get_string(json_t *obj, const char *key, const char *at, unsigned flags,
-                    const char **ret, struct husk_error **err) {
+int spec_get_string(json_t *obj, const char *key, const char *at, unsigned flags, const char **ret,
+                    struct husk_error **err) {
   json_t *v = member(obj, key);
   if (!v)
     return absent(at, key, flags, err);
@@ -242,11 +242,11 @@ static int parse_env(struct spec *s, json_t *obj, const char *at, const char ***
 
 static int parse_user(struct spec *s, json_t *proc, const char *at, struct spec_user *u,
                       struct husk_error **err) {
-  json_t *o, *gids;
+  json_t *o = NULL, *gids;
   if (!TRY(spec_get_object(proc, "user", at, 0, &o, err)))
     return 0; /* no user: root in the container */
   _cleanup_free_ char *uat = spec_path(at, "user");
-  int64_t v;
+  int64_t v = 0;
   TRY(spec_get_int(o, "uid", uat, SPEC_REQ, 0, UINT32_MAX - 1, &v, err));
   u->uid = (uid_t)v;
   TRY(spec_get_int(o, "gid", uat, SPEC_REQ, 0, UINT32_MAX - 1, &v, err));
@@ -274,11 +274,11 @@ static int parse_user(struct spec *s, json_t *proc, const char *at, struct spec_
 
 static int parse_console_size(json_t *proc, const char *at, struct spec_process *p,
                               struct husk_error **err) {
-  json_t *o;
+  json_t *o = NULL;
   if (!TRY(spec_get_object(proc, "consoleSize", at, 0, &o, err)))
     return 0;
   _cleanup_free_ char *cat = spec_path(at, "consoleSize");
-  int64_t v;
+  int64_t v = 0;
   TRY(spec_get_int(o, "height", cat, SPEC_REQ, 0, UINT_MAX, &v, err));
   p->console_height = (unsigned)v;
   TRY(spec_get_int(o, "width", cat, SPEC_REQ, 0, UINT_MAX, &v, err));
@@ -289,7 +289,7 @@ static int parse_console_size(json_t *proc, const char *at, struct spec_process 
 
 static int parse_capabilities(struct spec *s, json_t *proc, const char *at,
                               struct spec_capabilities **ret, struct husk_error **err) {
-  json_t *o;
+  json_t *o = NULL;
   if (!TRY(spec_get_object(proc, "capabilities", at, 0, &o, err)))
     return 0;
   _cleanup_free_ char *cat = spec_path(at, "capabilities");
@@ -328,7 +328,7 @@ static int parse_process(struct spec *s, json_t *o, const char *at, struct spec_
   TRY(spec_get_bool(o, "noNewPrivileges", at, 0, &p->no_new_privileges, err));
   TRY(spec_get_string(o, "apparmorProfile", at, 0, &p->apparmor_profile, err));
   TRY(spec_get_string(o, "selinuxLabel", at, 0, &p->selinux_label, err));
-  int64_t adj;
+  int64_t adj = 0;
   if (TRY(spec_get_int(o, "oomScoreAdj", at, 0, -1000, 1000, &adj, err))) {
     p->has_oom_score_adj = true;
     p->oom_score_adj = (int)adj;
@@ -340,7 +340,7 @@ static int parse_process(struct spec *s, json_t *o, const char *at, struct spec_
 /* ---- root, mounts, hooks ---- */
 
 static int parse_oci_version(json_t *doc, const char **ret, struct husk_error **err) {
-  const char *v;
+  const char *v = NULL;
   TRY(spec_get_string(doc, "ociVersion", "", SPEC_REQ, &v, err));
   /* any 1.x release: the 1.x line only adds fields, which husk ignores when unknown */
   if (v[0] != '1' || (v[1] != '.' && v[1] != '\0'))
@@ -351,7 +351,7 @@ static int parse_oci_version(json_t *doc, const char **ret, struct husk_error **
 }
 
 static int parse_root(json_t *doc, struct spec_root *root, struct husk_error **err) {
-  json_t *o;
+  json_t *o = NULL;
   /* Optional in the spec, but Linux containers always need one. */
   TRY(spec_get_object(doc, "root", "", SPEC_REQ, &o, err));
   TRY(spec_get_string(o, "path", "root", SPEC_REQ | SPEC_NONEMPTY, &root->path, err));
@@ -388,7 +388,7 @@ static int parse_hook(struct spec *s, json_t *o, const char *at, void *out,
   TRY(spec_get_string(o, "path", at, SPEC_REQ | SPEC_ABS, &h->path, err));
   TRY(spec_get_strv(s, o, "args", at, SPEC_NOTNULL, &h->args, err));
   TRY(parse_env(s, o, at, &h->env, err));
-  int64_t t;
+  int64_t t = 0;
   if (TRY(spec_get_int(o, "timeout", at, 0, 1, INT_MAX, &t, err))) {
     h->has_timeout = true;
     h->timeout = (int)t;
@@ -397,7 +397,7 @@ static int parse_hook(struct spec *s, json_t *o, const char *at, void *out,
 }
 
 static int parse_hooks(struct spec *s, json_t *doc, struct husk_error **err) {
-  json_t *o;
+  json_t *o = NULL;
   if (!TRY(spec_get_object(doc, "hooks", "", 0, &o, err)))
     return 0;
   for (int ph = 0; ph < HOOK_PHASE_COUNT; ph++) {
@@ -413,7 +413,7 @@ static int parse_namespace(struct spec *s, json_t *o, const char *at, void *out,
                            struct husk_error **err) {
   (void)s;
   struct spec_namespace *ns = out;
-  const char *type;
+  const char *type = NULL;
   TRY(spec_get_string(o, "type", at, SPEC_REQ, &type, err));
   ns->type = ns_flag_from_spec_name(type);
   if (!ns->type)
@@ -444,7 +444,7 @@ static int parse_id_mapping(struct spec *s, json_t *o, const char *at, void *out
                             struct husk_error **err) {
   (void)s;
   struct spec_id_mapping *m = out;
-  int64_t v;
+  int64_t v = 0;
   TRY(spec_get_int(o, "containerID", at, SPEC_REQ, 0, UINT32_MAX, &v, err));
   m->container_id = (uint32_t)v;
   TRY(spec_get_int(o, "hostID", at, SPEC_REQ, 0, UINT32_MAX, &v, err));
@@ -458,7 +458,7 @@ static int parse_device(struct spec *s, json_t *o, const char *at, void *out,
                         struct husk_error **err) {
   (void)s;
   struct spec_device *d = out;
-  const char *type;
+  const char *type = NULL;
   TRY(spec_get_string(o, "path", at, SPEC_REQ | SPEC_ABS, &d->path, err));
   TRY(spec_get_string(o, "type", at, SPEC_REQ, &type, err));
   if (strlen(type) != 1 || !strchr("cbup", type[0]))
@@ -468,7 +468,7 @@ static int parse_device(struct spec *s, json_t *o, const char *at, void *out,
   unsigned need = d->type == 'p' ? 0 : SPEC_REQ; /* a fifo has no device number */
   TRY(spec_get_int(o, "major", at, need, 0, UINT32_MAX, &d->major, err));
   TRY(spec_get_int(o, "minor", at, need, 0, UINT32_MAX, &d->minor, err));
-  int64_t v;
+  int64_t v = 0;
   if (TRY(spec_get_int(o, "fileMode", at, 0, 0, 07777, &v, err))) {
     d->has_file_mode = true;
     d->file_mode = (mode_t)v;
@@ -516,7 +516,7 @@ static int parse_rootfs_propagation(json_t *o, struct spec_linux *l, struct husk
 
 static int parse_linux(struct spec *s, json_t *doc, struct husk_error **err) {
   struct spec_linux *l = &s->linux_;
-  json_t *o;
+  json_t *o = NULL;
   if (!TRY(spec_get_object(doc, "linux", "", 0, &o, err))) {
     l->masked_paths = spec_alloc(s, 1, sizeof(char *));
     l->readonly_paths = spec_alloc(s, 1, sizeof(char *));
@@ -543,7 +543,7 @@ static int parse_linux(struct spec *s, json_t *doc, struct husk_error **err) {
 /* ---- documents ---- */
 
 static int parse_document(struct spec *s, struct husk_error **err) {
-  json_t *doc = s->doc, *proc;
+  json_t *doc = s->doc, *proc = NULL;
   if (!json_is_object(doc))
     return husk_error_set(err, EINVAL, "config: expected a JSON object");
   TRY(parse_oci_version(doc, &s->oci_version, err));

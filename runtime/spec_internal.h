@@ -43,8 +43,8 @@ void *spec_alloc(struct spec *s, size_t n, size_t size);
 
 int spec_get_object(json_t *obj, const char *key, const char *at, unsigned flags, json_t **ret,
                     struct husk_error **err);
-int spec_get_string(json_t *obj, const char *key, const char *at, unsigned flags,
-                    const char **ret, struct husk_error **err);
+int spec_get_string(json_t *obj, const char *key, const char *at, unsigned flags, const char **ret,
+                    struct husk_error **err);
 int spec_get_bool(json_t *obj, const char *key, const char *at, unsigned flags, bool *ret,
                   struct husk_error **err);
 int spec_get_int(json_t *obj, const char *key, const char *at, unsigned flags, int64_t min,
@@ -72,7 +72,7 @@ int spec_get_list(struct spec *s, json_t *obj, const char *key, const char *at, 
                   size_t elem_size, spec_elem_parser fn, void **ret, size_t *ret_n,
                   struct husk_error **err);
 /* Typed form: stores the array in field and its length in n_field. */
-#define SPEC_GET_LIST(s, obj, key, at, flags, fn, field, n_field, err)                            \
+#define SPEC_GET_LIST(s, obj, key, at, flags, fn, field, n_field, err)                             \
   ({                                                                                               \
     void *list_ = NULL;                                                                            \
     int list_r_ = spec_get_list((s), (obj), (key), (at), (flags), sizeof(*(field)), (fn), &list_,  \

@@ -36,7 +36,7 @@ static int parse_device_rule(struct spec *s, json_t *o, const char *at, void *ou
 
 static int parse_memory(struct spec *s, json_t *res, struct spec_memory **ret,
                         struct husk_error **err) {
-  json_t *o;
+  json_t *o = NULL;
   const char *at = "linux.resources.memory";
   if (!TRY(spec_get_object(res, "memory", "linux.resources", 0, &o, err)))
     return 0;
@@ -58,7 +58,7 @@ static int parse_memory(struct spec *s, json_t *res, struct spec_memory **ret,
 }
 
 static int parse_cpu(struct spec *s, json_t *res, struct spec_cpu **ret, struct husk_error **err) {
-  json_t *o;
+  json_t *o = NULL;
   const char *at = "linux.resources.cpu";
   if (!TRY(spec_get_object(res, "cpu", "linux.resources", 0, &o, err)))
     return 0;
@@ -77,7 +77,7 @@ static int parse_cpu(struct spec *s, json_t *res, struct spec_cpu **ret, struct 
 }
 
 static int parse_pids(json_t *res, struct spec_opt_i64 *ret, struct husk_error **err) {
-  json_t *o;
+  json_t *o = NULL;
   if (!TRY(spec_get_object(res, "pids", "linux.resources", 0, &o, err)))
     return 0;
   TRY(spec_get_int(o, "limit", "linux.resources.pids", SPEC_REQ, INT64_MIN, INT64_MAX, &ret->value,
@@ -89,7 +89,7 @@ static int parse_pids(json_t *res, struct spec_opt_i64 *ret, struct husk_error *
 /* blkio weights: 10..1000, or 0 for "not set" as some tools write it. */
 static int get_weight(json_t *o, const char *key, const char *at, struct spec_opt_u64 *ret,
                       struct husk_error **err) {
-  int64_t v;
+  int64_t v = 0;
   if (!TRY(spec_get_int(o, key, at, 0, INT64_MIN, INT64_MAX, &v, err)))
     return 0;
   if (v != 0 && (v < 10 || v > 1000))
@@ -127,7 +127,7 @@ static int parse_throttle_device(struct spec *s, json_t *o, const char *at, void
 
 static int parse_blockio(struct spec *s, json_t *res, struct spec_blockio **ret,
                          struct husk_error **err) {
-  json_t *o;
+  json_t *o = NULL;
   const char *at = "linux.resources.blockIO";
   if (!TRY(spec_get_object(res, "blockIO", "linux.resources", 0, &o, err)))
     return 0;
@@ -158,7 +158,7 @@ static int parse_hugepage_limit(struct spec *s, json_t *o, const char *at, void 
 }
 
 int spec_parse_resources(struct spec *s, json_t *linux_obj, struct husk_error **err) {
-  json_t *o;
+  json_t *o = NULL;
   const char *at = "linux.resources";
   if (!TRY(spec_get_object(linux_obj, "resources", "linux", 0, &o, err)))
     return 0;
@@ -181,7 +181,7 @@ static int parse_seccomp_arg(struct spec *s, json_t *o, const char *at, void *ou
                              struct husk_error **err) {
   (void)s;
   struct spec_seccomp_arg *a = out;
-  uint64_t index;
+  uint64_t index = 0;
   /* a system call has at most six arguments */
   TRY(spec_get_uint(o, "index", at, SPEC_REQ, 5, &index, err));
   a->index = (unsigned)index;
@@ -193,7 +193,7 @@ static int parse_seccomp_arg(struct spec *s, json_t *o, const char *at, void *ou
 
 static int get_errno_ret(json_t *o, const char *key, const char *at, bool *has, unsigned *ret,
                          struct husk_error **err) {
-  uint64_t v;
+  uint64_t v = 0;
   if (!TRY(spec_get_uint(o, key, at, 0, UINT32_MAX, &v, err)))
     return 0;
   *has = true;
@@ -212,13 +212,12 @@ static int parse_syscall(struct spec *s, json_t *o, const char *at, void *out,
 }
 
 int spec_parse_seccomp(struct spec *s, json_t *linux_obj, struct husk_error **err) {
-  json_t *o;
+  json_t *o = NULL;
   const char *at = "linux.seccomp";
   if (!TRY(spec_get_object(linux_obj, "seccomp", "linux", 0, &o, err)))
     return 0;
   struct spec_seccomp *sc = spec_alloc(s, 1, sizeof(*sc));
-  TRY(spec_get_string(o, "defaultAction", at, SPEC_REQ | SPEC_NONEMPTY, &sc->default_action,
-                      err));
+  TRY(spec_get_string(o, "defaultAction", at, SPEC_REQ | SPEC_NONEMPTY, &sc->default_action, err));
   TRY(get_errno_ret(o, "defaultErrnoRet", at, &sc->has_default_errno_ret, &sc->default_errno_ret,
                     err));
   TRY(spec_get_strv(s, o, "architectures", at, SPEC_NOTNULL, &sc->architectures, err));
