@@ -4,6 +4,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 struct husk_error;
 struct spec_process;
@@ -24,3 +25,8 @@ int process_find_executable(const char *name, const char *const *env, char **ret
  * (malloc'd array of the old strings plus at most one new malloc'd string in *ret_extra). */
 int process_build_env(const struct spec_process *proc, char ***ret_env, char **ret_extra,
                       struct husk_error **err);
+
+/* The home directory of uid in a passwd(5) file: *ret_home is a malloc'd copy, or NULL when
+ * the file does not exist or has no entry for uid (the first entry of a uid wins). */
+int passwd_home_for_uid(const char *passwd_path, uid_t uid, char **ret_home,
+                        struct husk_error **err);
