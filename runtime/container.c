@@ -406,11 +406,8 @@ static int release_init(int state_fd, const struct container_state *st, struct h
 
 int container_start(const char *root, const char *id, struct husk_error **err) {
   _cleanup_close_ int fd = -1;
-  int r = state_dir_open(root, id, true, &fd, err);
-  if (r < 0)
-    return r;
   _cleanup_state_ struct container_state *st = NULL;
-  r = state_read(fd, &st, err);
+  int r = state_load(root, id, true, &fd, &st, err);
   if (r < 0)
     return r;
   enum container_status status = state_status(fd, st);
@@ -467,11 +464,8 @@ static int signal_container(const struct container_state *st, int sig, bool all,
 
 int container_kill(const char *root, const char *id, int sig, bool all, struct husk_error **err) {
   _cleanup_close_ int fd = -1;
-  int r = state_dir_open(root, id, false, &fd, err);
-  if (r < 0)
-    return r;
   _cleanup_state_ struct container_state *st = NULL;
-  r = state_read(fd, &st, err);
+  int r = state_load(root, id, false, &fd, &st, err);
   if (r < 0)
     return r;
   if (state_status(fd, st) == STATUS_STOPPED)
@@ -500,6 +494,7 @@ int container_delete(const char *root, const char *id, bool force, struct husk_e
   _cleanup_close_ int fd = -1;
   _cleanup_error_ struct husk_error *open_err = NULL;
   int r = state_dir_open(root, id, true, &fd, &open_err);
+  /* With --force a missing container is no error, as with runc: engines depend on it. */
   if (r == -ENOENT && force)
     return 0;
   if (r < 0) {
@@ -508,6 +503,8 @@ int container_delete(const char *root, const char *id, bool force, struct husk_e
   }
   _cleanup_state_ struct container_state *st = NULL;
   r = state_read(fd, &st, err);
+  if (r < 0 && force) /* unreadable, say from a husk killed halfway: remove what is there */
+    return state_dir_remove(root, id, err);
   if (r < 0)
     return r;
   enum container_status status = state_status(fd, st);

@@ -187,6 +187,19 @@ int state_read(int dirfd, struct container_state **ret, struct husk_error **err)
   return 0;
 }
 
+int state_load(const char *root, const char *id, bool exclusive, int *ret_dirfd,
+               struct container_state **ret, struct husk_error **err) {
+  _cleanup_close_ int fd = -1;
+  int r = state_dir_open(root, id, exclusive, &fd, err);
+  if (r < 0)
+    return r;
+  r = state_read(fd, ret, err);
+  if (r < 0)
+    return r;
+  *ret_dirfd = TAKE_FD(fd);
+  return 0;
+}
+
 bool state_init_alive(const struct container_state *st) {
   if (st->pid <= 0)
     return false;

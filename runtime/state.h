@@ -52,6 +52,10 @@ int state_dir_open(const char *root, const char *id, bool exclusive, int *ret_di
 /* Remove <root>/<id> and everything in it. */
 int state_dir_remove(const char *root, const char *id, struct husk_error **err);
 
+/* state_dir_open + state_read: the usual first step of a command on one container. */
+int state_load(const char *root, const char *id, bool exclusive, int *ret_dirfd,
+               struct container_state **ret, struct husk_error **err);
+
 int state_write(int dirfd, const struct container_state *st, struct husk_error **err);
 int state_read(int dirfd, struct container_state **ret, struct husk_error **err);
 

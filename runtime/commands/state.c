@@ -16,11 +16,8 @@ int cmd_state(int argc, char **argv, const struct global_options *g, struct husk
   if (r < 0)
     return r;
   _cleanup_close_ int fd = -1;
-  r = state_dir_open(g->root, id, false, &fd, err);
-  if (r < 0)
-    return r;
   _cleanup_state_ struct container_state *st = NULL;
-  r = state_read(fd, &st, err);
+  r = state_load(g->root, id, false, &fd, &st, err);
   if (r < 0)
     return r;
   _cleanup_json_ json_t *j = state_to_oci_json(st, state_status(fd, st));
