@@ -32,29 +32,23 @@
 #define BIND_REMOUNT_FLAGS                                                                         \
   (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME |       \
    MS_STRICTATIME | MS_NOSYMFOLLOW)
-#define ATIME_FLAGS (MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME)
-#define PROPAGATION_FLAGS (MS_PRIVATE | MS_SLAVE | MS_SHARED | MS_UNBINDABLE)
 
 /* ---- mount flags ---- */
 
+#define FLAG_NAME(f)                                                                               \
+  { f, #f }
 static const struct {
   unsigned long flag;
   const char *name;
-} flag_names[] = {
-    {MS_RDONLY, "MS_RDONLY"},           {MS_NOSUID, "MS_NOSUID"},
-    {MS_NODEV, "MS_NODEV"},             {MS_NOEXEC, "MS_NOEXEC"},
-    {MS_SYNCHRONOUS, "MS_SYNCHRONOUS"}, {MS_REMOUNT, "MS_REMOUNT"},
-    {MS_MANDLOCK, "MS_MANDLOCK"},       {MS_DIRSYNC, "MS_DIRSYNC"},
-    {MS_NOSYMFOLLOW, "MS_NOSYMFOLLOW"}, {MS_NOATIME, "MS_NOATIME"},
-    {MS_NODIRATIME, "MS_NODIRATIME"},   {MS_BIND, "MS_BIND"},
-    {MS_MOVE, "MS_MOVE"},               {MS_REC, "MS_REC"},
-    {MS_SILENT, "MS_SILENT"},           {MS_POSIXACL, "MS_POSIXACL"},
-    {MS_UNBINDABLE, "MS_UNBINDABLE"},   {MS_PRIVATE, "MS_PRIVATE"},
-    {MS_SLAVE, "MS_SLAVE"},             {MS_SHARED, "MS_SHARED"},
-    {MS_RELATIME, "MS_RELATIME"},       {MS_KERNMOUNT, "MS_KERNMOUNT"},
-    {MS_I_VERSION, "MS_I_VERSION"},     {MS_STRICTATIME, "MS_STRICTATIME"},
-    {MS_LAZYTIME, "MS_LAZYTIME"},
-};
+} flag_names[] = {FLAG_NAME(MS_RDONLY),    FLAG_NAME(MS_NOSUID),      FLAG_NAME(MS_NODEV),
+                  FLAG_NAME(MS_NOEXEC),    FLAG_NAME(MS_SYNCHRONOUS), FLAG_NAME(MS_REMOUNT),
+                  FLAG_NAME(MS_MANDLOCK),  FLAG_NAME(MS_DIRSYNC),     FLAG_NAME(MS_NOSYMFOLLOW),
+                  FLAG_NAME(MS_NOATIME),   FLAG_NAME(MS_NODIRATIME),  FLAG_NAME(MS_BIND),
+                  FLAG_NAME(MS_MOVE),      FLAG_NAME(MS_REC),         FLAG_NAME(MS_SILENT),
+                  FLAG_NAME(MS_POSIXACL),  FLAG_NAME(MS_UNBINDABLE),  FLAG_NAME(MS_PRIVATE),
+                  FLAG_NAME(MS_SLAVE),     FLAG_NAME(MS_SHARED),      FLAG_NAME(MS_RELATIME),
+                  FLAG_NAME(MS_KERNMOUNT), FLAG_NAME(MS_I_VERSION),   FLAG_NAME(MS_STRICTATIME),
+                  FLAG_NAME(MS_LAZYTIME)};
 
 const char *mount_flags_to_string(unsigned long flags, char *buf, size_t len) {
   if (!len)
@@ -76,64 +70,46 @@ const char *mount_flags_to_string(unsigned long flags, char *buf, size_t len) {
   return buf;
 }
 
-/* The OCI mount options that are mount(2) flags; every other one is filesystem data. */
+/* The OCI mount options that are mount(2) flags (set, cleared, or a propagation change made
+ * with a second call); every other option is filesystem data. */
+enum opt_kind { OPT_SET, OPT_CLEAR, OPT_PROP };
+/* clang-format off */
 static const struct {
   const char *name;
-  bool clear;
+  enum opt_kind kind;
   unsigned long flag;
 } flag_options[] = {
-    {"defaults", false, 0},
-    {"ro", false, MS_RDONLY},
-    {"rw", true, MS_RDONLY},
-    {"nosuid", false, MS_NOSUID},
-    {"suid", true, MS_NOSUID},
-    {"nodev", false, MS_NODEV},
-    {"dev", true, MS_NODEV},
-    {"noexec", false, MS_NOEXEC},
-    {"exec", true, MS_NOEXEC},
-    {"sync", false, MS_SYNCHRONOUS},
-    {"async", true, MS_SYNCHRONOUS},
-    {"dirsync", false, MS_DIRSYNC},
-    {"remount", false, MS_REMOUNT},
-    {"mand", false, MS_MANDLOCK},
-    {"nomand", true, MS_MANDLOCK},
-    {"atime", true, MS_NOATIME},
-    {"noatime", false, MS_NOATIME},
-    {"diratime", true, MS_NODIRATIME},
-    {"nodiratime", false, MS_NODIRATIME},
-    {"relatime", false, MS_RELATIME},
-    {"norelatime", true, MS_RELATIME},
-    {"strictatime", false, MS_STRICTATIME},
-    {"nostrictatime", true, MS_STRICTATIME},
-    {"lazytime", false, MS_LAZYTIME},
-    {"nolazytime", true, MS_LAZYTIME},
-    {"symfollow", true, MS_NOSYMFOLLOW},
-    {"nosymfollow", false, MS_NOSYMFOLLOW},
-    {"bind", false, MS_BIND},
-    {"rbind", false, MS_BIND | MS_REC},
-    {"silent", false, MS_SILENT},
-    {"loud", true, MS_SILENT},
-    {"iversion", false, MS_I_VERSION},
-    {"noiversion", true, MS_I_VERSION},
+    {"ro", OPT_SET, MS_RDONLY},              {"rw", OPT_CLEAR, MS_RDONLY},
+    {"nosuid", OPT_SET, MS_NOSUID},          {"suid", OPT_CLEAR, MS_NOSUID},
+    {"nodev", OPT_SET, MS_NODEV},            {"dev", OPT_CLEAR, MS_NODEV},
+    {"noexec", OPT_SET, MS_NOEXEC},          {"exec", OPT_CLEAR, MS_NOEXEC},
+    {"sync", OPT_SET, MS_SYNCHRONOUS},       {"async", OPT_CLEAR, MS_SYNCHRONOUS},
+    {"mand", OPT_SET, MS_MANDLOCK},          {"nomand", OPT_CLEAR, MS_MANDLOCK},
+    {"noatime", OPT_SET, MS_NOATIME},        {"atime", OPT_CLEAR, MS_NOATIME},
+    {"nodiratime", OPT_SET, MS_NODIRATIME},  {"diratime", OPT_CLEAR, MS_NODIRATIME},
+    {"relatime", OPT_SET, MS_RELATIME},      {"norelatime", OPT_CLEAR, MS_RELATIME},
+    {"strictatime", OPT_SET, MS_STRICTATIME}, {"nostrictatime", OPT_CLEAR, MS_STRICTATIME},
+    {"lazytime", OPT_SET, MS_LAZYTIME},      {"nolazytime", OPT_CLEAR, MS_LAZYTIME},
+    {"nosymfollow", OPT_SET, MS_NOSYMFOLLOW}, {"symfollow", OPT_CLEAR, MS_NOSYMFOLLOW},
+    {"silent", OPT_SET, MS_SILENT},          {"loud", OPT_CLEAR, MS_SILENT},
+    {"iversion", OPT_SET, MS_I_VERSION},     {"noiversion", OPT_CLEAR, MS_I_VERSION},
+    {"bind", OPT_SET, MS_BIND},              {"rbind", OPT_SET, MS_BIND | MS_REC},
+    {"dirsync", OPT_SET, MS_DIRSYNC},        {"remount", OPT_SET, MS_REMOUNT},
+    {"defaults", OPT_SET, 0},
+    {"private", OPT_PROP, MS_PRIVATE},       {"rprivate", OPT_PROP, MS_PRIVATE | MS_REC},
+    {"shared", OPT_PROP, MS_SHARED},         {"rshared", OPT_PROP, MS_SHARED | MS_REC},
+    {"slave", OPT_PROP, MS_SLAVE},           {"rslave", OPT_PROP, MS_SLAVE | MS_REC},
+    {"unbindable", OPT_PROP, MS_UNBINDABLE}, {"runbindable", OPT_PROP, MS_UNBINDABLE | MS_REC},
 };
-
-static const struct {
-  const char *name;
-  unsigned long flag;
-} propagation_options[] = {
-    {"private", MS_PRIVATE},     {"rprivate", MS_PRIVATE | MS_REC},
-    {"shared", MS_SHARED},       {"rshared", MS_SHARED | MS_REC},
-    {"slave", MS_SLAVE},         {"rslave", MS_SLAVE | MS_REC},
-    {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
-};
+/* clang-format on */
 
 /* Options that need machinery husk does not have (overlay copy-up, idmapped and recursive
  * mount attributes): refused by name rather than handed to the kernel as data. */
 static const char *const unsupported_options[] = {
-    "tmpcopyup", "idmap",   "ridmap",       "rro",       "rrw",    "rnosuid",     "rsuid",
-    "rnodev",    "rdev",    "rnoexec",      "rexec",     "ratime", "rnoatime",    "rrelatime",
-    "rnorelatime", "rdiratime", "rnodiratime", "rstrictatime", "rnostrictatime", "rsymfollow",
-    "rnosymfollow",
+    "tmpcopyup",      "idmap",      "ridmap",       "rro",       "rrw",         "rnosuid",
+    "rsuid",          "rnodev",     "rdev",         "rnoexec",   "rexec",       "ratime",
+    "rnoatime",       "rrelatime",  "rnorelatime",  "rdiratime", "rnodiratime", "rstrictatime",
+    "rnostrictatime", "rsymfollow", "rnosymfollow",
 };
 
 struct mount_opts {
@@ -146,27 +122,23 @@ static int parse_mount_options(const char *const *options, struct mount_opts *re
                                struct husk_error **err) {
   struct mount_opts o = {0};
   for (const char *const *p = options; *p; p++) {
-    bool known = false;
-    for (size_t i = 0; i < ARRAY_SIZE(unsupported_options); i++)
-      if (strcmp(*p, unsupported_options[i]) == 0) {
+    size_t i = 0;
+    for (size_t j = 0; j < ARRAY_SIZE(unsupported_options); j++)
+      if (strcmp(*p, unsupported_options[j]) == 0) {
         free(o.data);
         return husk_error_set(err, EINVAL, "option \"%s\" is not supported", *p);
       }
-    for (size_t i = 0; i < ARRAY_SIZE(flag_options) && !known; i++)
-      if (strcmp(*p, flag_options[i].name) == 0) {
-        known = true;
-        if (flag_options[i].clear)
-          o.flags &= ~flag_options[i].flag;
-        else
-          o.flags |= flag_options[i].flag;
-      }
-    for (size_t i = 0; i < ARRAY_SIZE(propagation_options) && !known; i++)
-      if (strcmp(*p, propagation_options[i].name) == 0) {
-        known = true;
-        o.propagation |= propagation_options[i].flag;
-      }
-    if (known)
+    while (i < ARRAY_SIZE(flag_options) && strcmp(*p, flag_options[i].name) != 0)
+      i++;
+    if (i < ARRAY_SIZE(flag_options)) {
+      if (flag_options[i].kind == OPT_SET)
+        o.flags |= flag_options[i].flag;
+      else if (flag_options[i].kind == OPT_CLEAR)
+        o.flags &= ~flag_options[i].flag;
+      else
+        o.propagation |= flag_options[i].flag;
       continue;
+    }
     char *data = o.data ? xasprintf("%s,%s", o.data, *p) : xstrdup(*p);
     free(o.data);
     o.data = data;
@@ -190,17 +162,15 @@ static int do_mount(const char *src, const char *target, const char *type, unsig
   return r;
 }
 
-/* The per-mount flags already set on the mount at fd. In a user namespace the kernel locks
- * the ones inherited from a more privileged namespace, and a remount that drops one fails with
- * EPERM; so they are kept (atime flags only when the request sets none of its own). */
-static unsigned long locked_flags(int fd, unsigned long requested) {
+/* The per-mount flags already set on the mount at fd (a new bind mount carries its source
+ * mount's). In a user namespace the kernel locks the ones inherited from a more privileged
+ * namespace, and a remount that drops one fails with EPERM; so they are kept. (The atime
+ * flags are locked too, but a remount that names none keeps them anyway.) */
+static unsigned long locked_flags(int fd) {
   struct statvfs sv;
   if (fstatvfs(fd, &sv) < 0)
     return 0;
-  unsigned long keep = ST_RDONLY | ST_NOSUID | ST_NODEV | ST_NOEXEC;
-  if (!(requested & ATIME_FLAGS))
-    keep |= ST_NOATIME | ST_NODIRATIME | ST_RELATIME;
-  return sv.f_flag & keep; /* ST_* values equal the MS_* ones for these bits */
+  return sv.f_flag & (ST_RDONLY | ST_NOSUID | ST_NODEV | ST_NOEXEC); /* == the MS_* values */
 }
 
 /* ---- resolution inside the rootfs ---- */
@@ -238,10 +208,11 @@ static void walk_pop(struct walk *w, size_t to) {
     close(w->fds[w->depth--]);
 }
 
-/* One step of the walk: name in the current directory, which is not "." or "..". Returns the
- * final fd (> 0 when last), 0 to go on, or a negative errno. *rest may be replaced. */
+/* One step of the walk: name (not "." or "..") in the current directory. Returns 1 with
+ * *ret_fd set when it opened the last component, 0 to go on, or a negative errno. A symlink
+ * replaces *rest (and *p, which points into it) with its target followed by what is left. */
 static int walk_step(struct walk *w, const char *name, bool last, bool want_dir, int flags,
-                     char **rest, char **p, unsigned *links) {
+                     char **rest, char **p, unsigned *links, int *ret_fd) {
   int cur = w->fds[w->depth];
   int fd = openat(cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
@@ -252,7 +223,7 @@ static int walk_step(struct walk *w, const char *name, bool last, bool want_dir,
     close(fd);
     return -e;
   }
-  if (S_ISLNK(st.st_mode) && !(last && (flags & O_NOFOLLOW) && !want_dir)) {
+  if (S_ISLNK(st.st_mode) && !(last && !want_dir && (flags & O_NOFOLLOW))) {
     char target[PATH_MAX];
     ssize_t n = readlinkat(fd, "", target, sizeof target - 1);
     int e = errno;
@@ -265,22 +236,26 @@ static int walk_step(struct walk *w, const char *name, bool last, bool want_dir,
       return -ELOOP;
     target[n] = '\0';
     if (target[0] == '/')
-      walk_pop(w, 0); /* absolute targets restart at the rootfs, not the host's / */
-    char *next = xasprintf("%s%s%s", target, want_dir ? "/" : "/", *p);
+      walk_pop(w, 0); /* absolute targets restart at the rootfs, not at the host's / */
+    char *next = xasprintf("%s%s%s", target, (**p || want_dir) ? "/" : "", *p);
     free(*rest);
     *rest = *p = next;
     return 0;
   }
+  close(fd);
   if (last) {
-    close(fd);
-    /* O_NOFOLLOW: a symlink swapped in since the check is not followed. */
+    /* O_NOFOLLOW: a symlink swapped in since the check above is not followed. */
     fd = openat(cur, name, flags | (want_dir ? O_DIRECTORY : 0) | O_NOFOLLOW | O_CLOEXEC);
-    return fd < 0 ? -errno : fd;
+    if (fd < 0)
+      return -errno;
+    *ret_fd = fd;
+    return 1;
   }
-  if (!S_ISDIR(st.st_mode)) {
-    close(fd);
+  if (!S_ISDIR(st.st_mode))
     return -ENOTDIR;
-  }
+  fd = openat(cur, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return -errno;
   walk_push(w, fd);
   return 0;
 }
@@ -293,18 +268,13 @@ static int resolve_walk(int root_fd, const char *path, int flags) {
   char *rest = xstrdup(path);
   char *p = rest;
   unsigned links = 0;
-  int ret = 0;
-  while (ret == 0) {
+  int fd = -1, r = 0;
+  while (r == 0) {
     while (*p == '/')
       p++;
-    if (!*p) { /* the path named a directory we already hold */
-      ret = openat(w.fds[w.depth], ".", flags | O_CLOEXEC);
-      ret = ret < 0 ? -errno : ret;
-      break;
-    }
     size_t len = strcspn(p, "/");
     if (len > NAME_MAX) {
-      ret = -ENAMETOOLONG;
+      r = -ENAMETOOLONG;
       break;
     }
     char name[NAME_MAX + 1];
@@ -315,21 +285,21 @@ static int resolve_walk(int root_fd, const char *path, int flags) {
     while (*p == '/')
       p++;
     bool last = !*p;
-    if (strcmp(name, ".") == 0 && !last)
-      continue;
-    if (strcmp(name, "..") == 0 || strcmp(name, ".") == 0) {
-      if (name[1] == '.' && w.depth > 0)
+    if (len == 0 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+      if (strcmp(name, "..") == 0 && w.depth > 0)
         walk_pop(&w, w.depth - 1);
-      if (last)
-        p--; /* reopen the directory we are in */
+      if (last) { /* the path ends in a directory the walk already holds */
+        fd = openat(w.fds[w.depth], ".", flags | O_CLOEXEC);
+        r = fd < 0 ? -errno : 1;
+      }
       continue;
     }
-    ret = walk_step(&w, name, last, want_dir, flags, &rest, &p, &links);
+    r = walk_step(&w, name, last, want_dir, flags, &rest, &p, &links, &fd);
   }
   walk_pop(&w, 0);
   free(w.fds);
   free(rest);
-  return ret;
+  return r < 0 ? r : fd;
 }
 
 static bool openat2_missing;
@@ -346,8 +316,8 @@ static int resolve(bool walk_only, int root_fd, const char *path, int flags) {
 
 /* Make the missing components of path, one at a time, each parent found by resolving the
  * prefix from root_fd again so a symlink on the way still resolves inside the rootfs. */
-static int create_in_root(bool walk_only, int root_fd, const char *path, int flags,
-                          bool create_dir, struct husk_error **err) {
+static int create_in_root(bool walk_only, int root_fd, const char *path, int flags, bool create_dir,
+                          struct husk_error **err) {
   _cleanup_free_ char *prefix = xmalloc(strlen(path) + 2);
   _cleanup_close_ int parent = -1;
   size_t plen = 0;
@@ -370,7 +340,7 @@ static int create_in_root(bool walk_only, int root_fd, const char *path, int fla
     int want = last ? flags : O_PATH | O_DIRECTORY;
     int fd = resolve(walk_only, root_fd, prefix, want);
     if (fd == -ENOENT) {
-      _cleanup_free_ char *base = strndup(name, len);
+      _cleanup_free_ char *base = xasprintf("%.*s", (int)len, name);
       int pfd = parent >= 0 ? parent : root_fd;
       int r;
       if (!last || create_dir) {
@@ -411,7 +381,662 @@ int rootfs_open_in_root(int root_fd, const char *path, int flags, bool create, b
   return open_in_root(false, root_fd, path, flags, create, create_dir, err);
 }
 
-int rootfs_open_in_root_walk(int root_fd, const char *path, int flags, bool create,
-                             bool create_dir, struct husk_error **err) {
+int rootfs_open_in_root_walk(int root_fd, const char *path, int flags, bool create, bool create_dir,
+                             struct husk_error **err) {
   return open_in_root(true, root_fd, path, flags, create, create_dir, err);
+}
+
+/* ---- the OCI mounts ---- */
+
+/* path without repeated slashes, "." components or a trailing slash; "/" stays "/". */
+static char *clean_path(const char *path) {
+  char *out = xmalloc(strlen(path) + 2);
+  size_t n = 0;
+  for (const char *p = path;;) {
+    while (*p == '/')
+      p++;
+    size_t len = strcspn(p, "/");
+    if (!len)
+      break;
+    if (len != 1 || p[0] != '.') {
+      out[n++] = '/';
+      memcpy(out + n, p, len);
+      n += len;
+    }
+    p += len;
+  }
+  if (!n)
+    out[n++] = '/';
+  out[n] = '\0';
+  return out;
+}
+
+static bool is_bind(const struct spec_mount *m) {
+  if (m->type && strcmp(m->type, "bind") == 0)
+    return true;
+  for (const char *const *o = m->options; o && *o; o++)
+    if (strcmp(*o, "bind") == 0 || strcmp(*o, "rbind") == 0)
+      return true;
+  return false;
+}
+
+/* The config's mount on dest; the last one wins, since it ends up on top. */
+static const struct spec_mount *find_mount(const struct spec *spec, const char *dest) {
+  const struct spec_mount *found = NULL;
+  for (size_t i = 0; i < spec->n_mounts; i++) {
+    _cleanup_free_ char *c = clean_path(spec->mounts[i].destination);
+    if (strcmp(c, dest) == 0)
+      found = &spec->mounts[i];
+  }
+  return found;
+}
+
+/* After a mount the old fd still names the covered directory: resolve again to get the mount. */
+static int reopen(int root_fd, const char *dest, int flags, struct husk_error **err) {
+  return rootfs_open_in_root(root_fd, dest, O_PATH | flags, false, false, err);
+}
+
+/* A bind mount ignores every flag but MS_REC; ro, nosuid and friends take a second call. */
+static int remount_bind(int fd, unsigned long flags, const char *why, struct husk_error **err) {
+  char p[32], fl[256];
+  flags = (flags & BIND_REMOUNT_FLAGS) | locked_flags(fd);
+  if (do_mount(NULL, fd_path(fd, p), NULL, MS_BIND | MS_REMOUNT | flags, NULL, why) < 0)
+    return husk_error_sys(err, "remount bind %s", mount_flags_to_string(flags, fl, sizeof fl));
+  return 0;
+}
+
+/* A mountinfo line's mount point, when it is a cgroup hierarchy right under /sys/fs/cgroup:
+ * its name there ("memory", "cpu,cpuacct", "unified"), else NULL. Modifies line. */
+static char *cgroup_hierarchy_name(char *line) {
+  char *save = NULL, *mnt = NULL, *tok = strtok_r(line, " ", &save);
+  for (int i = 0; tok && i < 4; i++)
+    tok = mnt = strtok_r(NULL, " ", &save);
+  while (tok && strcmp(tok, "-") != 0)
+    tok = strtok_r(NULL, " ", &save);
+  const char *fstype = tok ? strtok_r(NULL, " ", &save) : NULL;
+  if (!mnt || !fstype || (strcmp(fstype, "cgroup") != 0 && strcmp(fstype, "cgroup2") != 0))
+    return NULL;
+  char *out = mnt; /* undo mountinfo's octal escapes (\040 for a space) in place */
+  for (const char *in = mnt; *in; out++) {
+    unsigned v;
+    if (in[0] == '\\' && sscanf(in + 1, "%3o", &v) == 1 && strspn(in + 1, "01234567") >= 3) {
+      *out = (char)v;
+      in += 4;
+    } else {
+      *out = *in++;
+    }
+  }
+  *out = '\0';
+  if (!str_has_prefix(mnt, "/sys/fs/cgroup/"))
+    return NULL;
+  char *name = mnt + strlen("/sys/fs/cgroup/");
+  return *name && !strchr(name, '/') && strcmp(name, "..") != 0 ? name : NULL;
+}
+
+static int bind_cgroup_hierarchy(int dir, const char *name, struct husk_error **err) {
+  char p[32];
+  /* EEXIST: mountinfo lists stacked mounts once each; the first one is bound already. */
+  if (mkdirat(dir, name, 0755) < 0)
+    return errno == EEXIST ? 0 : husk_error_sys(err, "mkdir %s", name);
+  _cleanup_close_ int fd = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return husk_error_sys(err, "open %s", name);
+  _cleanup_free_ char *host = xasprintf("/sys/fs/cgroup/%s", name);
+  if (do_mount(host, fd_path(fd, p), "bind", MS_BIND | MS_REC, NULL,
+               "cgroup v1: show the host's hierarchy in the container") < 0)
+    return husk_error_sys(err, "bind %s", host);
+  _cleanup_close_ int mfd = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (mfd < 0)
+    return husk_error_sys(err, "open %s", name);
+  return remount_bind(mfd, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                      "cgroup v1: the container may read its hierarchy, not change it", err);
+}
+
+/* The host's comount symlinks ("cpu" -> "cpu,cpuacct") are recreated next to the binds. */
+static int copy_cgroup_symlinks(int dir, struct husk_error **err) {
+  DIR *d = opendir("/sys/fs/cgroup");
+  if (!d)
+    return husk_error_sys(err, "open /sys/fs/cgroup");
+  int r = 0;
+  for (struct dirent *de; r == 0 && (de = readdir(d));) {
+    char target[PATH_MAX];
+    ssize_t n;
+    if (de->d_type != DT_LNK ||
+        (n = readlinkat(dirfd(d), de->d_name, target, sizeof target - 1)) <= 0)
+      continue;
+    target[n] = '\0';
+    if (symlinkat(target, dir, de->d_name) < 0 && errno != EEXIST)
+      r = husk_error_sys(err, "symlink %s", de->d_name);
+  }
+  closedir(d);
+  return r;
+}
+
+/* cgroup v1 or hybrid host: a tmpfs with every host hierarchy bound in read-only. */
+static int mount_cgroup_v1(int root_fd, const char *dest, int target, unsigned long flags,
+                           struct husk_error **err) {
+  char p[32];
+  unsigned long tflags = (flags & ~(MS_RDONLY | MS_REMOUNT)) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  if (do_mount("tmpfs", fd_path(target, p), "tmpfs", tflags, "mode=755",
+               "cgroup v1 host: a tmpfs to hold the hierarchies") < 0)
+    return husk_error_sys(err, "mount tmpfs");
+  _cleanup_close_ int dir = reopen(root_fd, dest, O_DIRECTORY, err);
+  if (dir < 0)
+    return dir;
+  _cleanup_free_ char *info = NULL;
+  int r = read_file_at(AT_FDCWD, "/proc/self/mountinfo", 64 << 20, &info, err);
+  for (char *line = info, *next; r == 0 && line && *line; line = next) {
+    next = strchr(line, '\n');
+    if (next)
+      *next++ = '\0';
+    const char *name = cgroup_hierarchy_name(line);
+    if (name)
+      r = bind_cgroup_hierarchy(dir, name, err);
+  }
+  if (r == 0)
+    r = copy_cgroup_symlinks(dir, err);
+  if (r < 0 || !(flags & MS_RDONLY))
+    return r;
+  if (do_mount("tmpfs", fd_path(dir, p), "tmpfs", MS_REMOUNT | MS_RDONLY | tflags, "mode=755",
+               "cgroup v1 host: the config asks for a read-only cgroup mount") < 0)
+    return husk_error_sys(err, "remount tmpfs read-only");
+  return 0;
+}
+
+static int mount_cgroup(int root_fd, const char *dest, int target, const struct mount_opts *o,
+                        const char *why, struct husk_error **err) {
+  char p[32];
+  struct statfs sfs;
+  if (statfs("/sys/fs/cgroup", &sfs) < 0)
+    return husk_error_sys(err, "statfs /sys/fs/cgroup");
+  if (sfs.f_type != CGROUP2_SUPER_MAGIC)
+    return mount_cgroup_v1(root_fd, dest, target, o->flags, err);
+  if (do_mount("cgroup2", fd_path(target, p), "cgroup2", o->flags, o->data, why) == 0)
+    return 0;
+  /* Without a cgroup namespace of its own a user namespace may not mount cgroup2 (EPERM), and
+   * the hierarchy may be busy: like runc, bind the host's hierarchy instead. */
+  if (errno != EPERM && errno != EBUSY)
+    return husk_error_sys(err, "mount cgroup2");
+  if (do_mount("/sys/fs/cgroup", p, "bind", MS_BIND | MS_REC, NULL,
+               "cgroup2 cannot be mounted here: bind the host's hierarchy") < 0)
+    return husk_error_sys(err, "bind /sys/fs/cgroup");
+  _cleanup_close_ int fd = reopen(root_fd, dest, O_DIRECTORY, err);
+  if (fd < 0)
+    return fd;
+  return remount_bind(fd, o->flags | MS_NOSUID | MS_NODEV | MS_NOEXEC, why, err);
+}
+
+/* proc and sysfs must not land on a symlink the image planted (CVE-2019-19921). */
+static int check_not_symlink(int root_fd, const char *dest, struct husk_error **err) {
+  _cleanup_free_ char *dir = xstrdup(dest);
+  char *slash = strrchr(dir, '/');
+  if (!slash || !slash[1])
+    return 0;
+  *slash = '\0';
+  _cleanup_close_ int pfd =
+      rootfs_open_in_root(root_fd, dir[0] ? dir : "/", O_PATH | O_DIRECTORY, true, true, err);
+  if (pfd < 0)
+    return pfd;
+  struct stat st;
+  if (fstatat(pfd, slash + 1, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+    return husk_error_set(err, EINVAL, "destination is a symlink");
+  return 0;
+}
+
+static int mount_entry(const struct spec_mount *m, int root_fd, struct husk_error **err) {
+  _cleanup_free_ char *dest = clean_path(m->destination);
+  struct mount_opts o = {0};
+  int r = parse_mount_options(m->options, &o, err);
+  if (r < 0)
+    return r;
+  _cleanup_free_ char *data = o.data;
+  const char *type = m->type;
+  bool bind = is_bind(m);
+  bool special = type && (strcmp(type, "proc") == 0 || strcmp(type, "sysfs") == 0);
+  if (!bind && !type)
+    return husk_error_set(err, EINVAL, "no type and not a bind mount");
+  if (special && (r = check_not_symlink(root_fd, dest, err)) < 0)
+    return r;
+  bool is_file = false;
+  if (bind) {
+    /* A relative source is relative to the bundle, and init chdir()s there before calling. */
+    struct stat st;
+    if (!m->source)
+      return husk_error_set(err, EINVAL, "bind mount without a source");
+    if (stat(m->source, &st) < 0)
+      return husk_error_sys(err, "stat source %s", m->source);
+    is_file = !S_ISDIR(st.st_mode);
+  }
+  _cleanup_close_ int target =
+      rootfs_open_in_root(root_fd, dest, O_PATH | (special ? O_NOFOLLOW : 0), true, !is_file, err);
+  if (target < 0)
+    return target;
+  struct stat st;
+  if (special && fstat(target, &st) == 0 && S_ISLNK(st.st_mode))
+    return husk_error_set(err, EINVAL, "destination is a symlink");
+  char p[32];
+  _cleanup_free_ char *why = xasprintf("mount the config's %s", dest);
+  if (bind) {
+    if (do_mount(m->source, fd_path(target, p), "bind", MS_BIND | (o.flags & MS_REC), NULL, why) <
+        0)
+      return husk_error_sys(err, "bind %s", m->source);
+    if (o.flags & BIND_REMOUNT_FLAGS) {
+      _cleanup_close_ int fd = reopen(root_fd, dest, 0, err);
+      if (fd < 0 || (r = remount_bind(fd, o.flags, why, err)) < 0)
+        return fd < 0 ? fd : r;
+    }
+  } else if (strcmp(type, "cgroup") == 0) {
+    if ((r = mount_cgroup(root_fd, dest, target, &o, why, err)) < 0)
+      return r;
+  } else if (do_mount(m->source ? m->source : type, fd_path(target, p), type, o.flags, data, why) <
+             0) {
+    /* A user namespace without a network namespace of its own may not mount sysfs: like
+     * runc, bind the host's /sys instead. */
+    if (errno != EPERM || strcmp(type, "sysfs") != 0)
+      return husk_error_sys(err, "mount %s", type);
+    if (do_mount("/sys", p, "bind", MS_BIND | MS_REC, NULL, "sysfs is not permitted: bind /sys") <
+        0)
+      return husk_error_sys(err, "bind /sys");
+    _cleanup_close_ int fd = reopen(root_fd, dest, 0, err);
+    if (fd < 0 || (r = remount_bind(fd, o.flags, why, err)) < 0)
+      return fd < 0 ? fd : r;
+  }
+  if (!o.propagation)
+    return 0;
+  _cleanup_close_ int fd = reopen(root_fd, dest, 0, err);
+  if (fd < 0)
+    return fd;
+  if (do_mount(NULL, fd_path(fd, p), NULL, o.propagation, NULL,
+               "set the propagation the mount's options ask for") < 0)
+    return husk_error_sys(err, "set propagation");
+  return 0;
+}
+
+/* ---- /dev ---- */
+
+static const struct {
+  const char *path;
+  unsigned major, minor;
+} default_devices[] = {
+    {"/dev/null", 1, 3},   {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
+    {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0},
+};
+
+static const struct {
+  const char *name, *target;
+} dev_symlinks[] = {
+    {"fd", "/proc/self/fd"},
+    {"stdin", "/proc/self/fd/0"},
+    {"stdout", "/proc/self/fd/1"},
+    {"stderr", "/proc/self/fd/2"},
+};
+
+/* mknod is not permitted in a user namespace: bind the host's node onto an empty file. */
+static int bind_device(int pfd, const char *base, const char *path, struct husk_error **err) {
+  int fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0 && errno != EEXIST)
+    return husk_error_sys(err, "create %s", path);
+  if (fd >= 0)
+    close(fd);
+  _cleanup_close_ int target = openat(pfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (target < 0 || fstat(target, &st) < 0)
+    return husk_error_sys(err, "open %s", path);
+  if (S_ISLNK(st.st_mode))
+    return husk_error_set(err, EINVAL, "%s is a symlink", path);
+  char p[32];
+  if (do_mount(path, fd_path(target, p), "bind", MS_BIND, NULL,
+               "no mknod in a user namespace: bind the host's device node") < 0)
+    return husk_error_sys(err, "bind %s", path);
+  return 0;
+}
+
+static int create_device(int root_fd, const char *path, char type, unsigned major, unsigned minor,
+                         mode_t mode, uid_t uid, gid_t gid, bool in_user_ns,
+                         struct husk_error **err) {
+  _cleanup_free_ char *dir = clean_path(path);
+  char *slash = strrchr(dir, '/');
+  if (!slash[1])
+    return husk_error_set(err, EINVAL, "not a device path");
+  *slash = '\0';
+  const char *base = slash + 1;
+  _cleanup_close_ int pfd =
+      rootfs_open_in_root(root_fd, dir[0] ? dir : "/", O_PATH | O_DIRECTORY, true, true, err);
+  if (pfd < 0)
+    return pfd;
+  mode_t fmt = type == 'b' ? S_IFBLK : type == 'p' ? S_IFIFO : S_IFCHR;
+  if (in_user_ns && fmt != S_IFIFO)
+    return bind_device(pfd, base, path, err);
+  mode_t old = umask(0); /* the config's mode exactly */
+  int r = mknodat(pfd, base, fmt | (mode & 07777), makedev(major, minor));
+  umask(old);
+  TRACE(r, "create a device node the container may use", "mknodat(\"%s\", %c 0%o, %u:%u)", path,
+        type, (unsigned)(mode & 07777), major, minor);
+  if (r < 0 && errno == EEXIST)
+    return 0;
+  if (r < 0 && errno == EPERM)
+    return bind_device(pfd, base, path, err);
+  if (r < 0)
+    return husk_error_sys(err, "mknod %s", path);
+  r = fchownat(pfd, base, uid, gid, AT_SYMLINK_NOFOLLOW);
+  TRACE(r, "give the device node the owner the config asks for", "fchownat(\"%s\", %u, %u)", path,
+        (unsigned)uid, (unsigned)gid);
+  return r < 0 ? husk_error_sys(err, "chown %s", path) : 0;
+}
+
+static int create_devices(const struct spec *spec, int root_fd, bool in_user_ns,
+                          struct husk_error **err) {
+  const struct spec_linux *l = &spec->linux_;
+  for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++) {
+    bool configured = false;
+    for (size_t j = 0; j < l->n_devices && !configured; j++) {
+      _cleanup_free_ char *c = clean_path(l->devices[j].path);
+      configured = strcmp(c, default_devices[i].path) == 0;
+    }
+    int r = configured
+                ? 0
+                : create_device(root_fd, default_devices[i].path, 'c', default_devices[i].major,
+                                default_devices[i].minor, 0666, 0, 0, in_user_ns, err);
+    if (r < 0)
+      return husk_error_wrap(err, "%s", default_devices[i].path);
+  }
+  for (size_t i = 0; i < l->n_devices; i++) {
+    const struct spec_device *d = &l->devices[i];
+    int r = create_device(root_fd, d->path, d->type, (unsigned)d->major, (unsigned)d->minor,
+                          d->has_file_mode ? d->file_mode : 0666, d->has_uid ? d->uid : 0,
+                          d->has_gid ? d->gid : 0, in_user_ns, err);
+    if (r < 0)
+      return husk_error_wrap(err, "linux.devices[%zu] (%s)", i, d->path);
+  }
+  return 0;
+}
+
+static int mount_in_dev(int dev, const char *name, const char *type, unsigned long flags,
+                        const char *data, const char *why, struct husk_error **err) {
+  char p[32];
+  if (mkdirat(dev, name, 0755) < 0 && errno != EEXIST)
+    return husk_error_sys(err, "mkdir /dev/%s", name);
+  _cleanup_close_ int fd = openat(dev, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return husk_error_sys(err, "open /dev/%s", name);
+  if (do_mount(type, fd_path(fd, p), type, flags, data, why) < 0)
+    return husk_error_sys(err, "mount %s on /dev/%s", type, name);
+  return 0;
+}
+
+static int dev_symlink(int dev, const char *target, const char *name, struct husk_error **err) {
+  int r = symlinkat(target, dev, name);
+  TRACE(r, "the usual /dev symlinks", "symlinkat(\"%s\", \"/dev/%s\")", target, name);
+  if (r < 0 && errno != EEXIST)
+    return husk_error_sys(err, "symlink /dev/%s", name);
+  return 0;
+}
+
+/* Device nodes, the /dev symlinks, and /dev/pts and /dev/shm unless the config mounts them. */
+static int setup_dev(const struct spec *spec, int root_fd, bool in_user_ns,
+                     struct husk_error **err) {
+  int r = create_devices(spec, root_fd, in_user_ns, err);
+  if (r < 0)
+    return r;
+  _cleanup_close_ int dev =
+      rootfs_open_in_root(root_fd, "/dev", O_PATH | O_DIRECTORY, true, true, err);
+  if (dev < 0)
+    return dev;
+  for (size_t i = 0; i < ARRAY_SIZE(dev_symlinks) && r == 0; i++)
+    r = dev_symlink(dev, dev_symlinks[i].target, dev_symlinks[i].name, err);
+  if (r == 0 && access("/proc/kcore", F_OK) == 0)
+    r = dev_symlink(dev, "/proc/kcore", "core", err);
+  /* ptmx must be the one of the container's own devpts instance. */
+  if (r == 0 && unlinkat(dev, "ptmx", 0) < 0 && errno != ENOENT)
+    r = husk_error_sys(err, "remove /dev/ptmx");
+  if (r == 0)
+    r = dev_symlink(dev, "pts/ptmx", "ptmx", err);
+  if (r == 0 && !find_mount(spec, "/dev/pts"))
+    /* gid=5 (tty) may not be mapped in a user namespace; then the mount would fail. */
+    r = mount_in_dev(dev, "pts", "devpts", MS_NOSUID | MS_NOEXEC,
+                     in_user_ns ? "newinstance,ptmxmode=0666,mode=0620"
+                                : "newinstance,ptmxmode=0666,mode=0620,gid=5",
+                     "the container's own pty instance", err);
+  if (r == 0 && !find_mount(spec, "/dev/shm"))
+    r = mount_in_dev(dev, "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k",
+                     "POSIX shared memory", err);
+  return r;
+}
+
+static int mount_default_dev(int root_fd, struct husk_error **err) {
+  _cleanup_close_ int fd =
+      rootfs_open_in_root(root_fd, "/dev", O_PATH | O_DIRECTORY, true, true, err);
+  char p[32];
+  if (fd < 0)
+    return fd;
+  if (do_mount("tmpfs", fd_path(fd, p), "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k",
+               "the config mounts nothing on /dev: a fresh tmpfs") < 0)
+    return husk_error_sys(err, "mount tmpfs on /dev");
+  return 0;
+}
+
+int rootfs_prepare(const struct spec *spec, const char *rootfs, bool in_user_ns,
+                   struct husk_error **err) {
+  unsigned long prop = spec->linux_.rootfs_propagation;
+  /* Nothing mounted from here on may reach the host. With a configured propagation, runc's
+   * rslave still lets host mounts in; the configured one goes on the rootfs at the end. */
+  if (do_mount(NULL, "/", NULL, MS_REC | (prop ? MS_SLAVE : MS_PRIVATE), NULL,
+               "keep the container's mounts out of the host") < 0)
+    return husk_error_sys(err, "make / %s", prop ? "rslave" : "rprivate");
+  if (do_mount(rootfs, rootfs, "bind", MS_BIND | MS_REC, NULL,
+               "pivot_root needs the rootfs to be a mount point") < 0)
+    return husk_error_sys(err, "bind %s onto itself", rootfs);
+  _cleanup_close_ int root_fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0)
+    return husk_error_sys(err, "open %s", rootfs);
+  const struct spec_mount *dev = find_mount(spec, "/dev");
+  int r;
+  if (!dev && (r = mount_default_dev(root_fd, err)) < 0)
+    return r;
+  for (size_t i = 0; i < spec->n_mounts; i++)
+    if (mount_entry(&spec->mounts[i], root_fd, err) < 0)
+      return husk_error_wrap(err, "mounts[%zu] (%s)", i, spec->mounts[i].destination);
+  /* A bind of the host's /dev brings its own nodes, links and instances. */
+  if (!(dev && is_bind(dev)) && (r = setup_dev(spec, root_fd, in_user_ns, err)) < 0)
+    return husk_error_wrap(err, "/dev");
+  if (prop && do_mount(NULL, rootfs, NULL, prop, NULL, "linux.rootfsPropagation") < 0)
+    return husk_error_sys(err, "linux.rootfsPropagation: set %s on %s",
+                          spec->linux_.rootfs_propagation_name, rootfs);
+  return 0;
+}
+
+/* ---- pivot_root ---- */
+
+/* For a rootfs on ramfs/initramfs, where pivot_root fails: move it over / and chroot. */
+static int move_root(const char *rootfs, struct husk_error **err) {
+  int r = chdir(rootfs);
+  TRACE(r, "stand in the new root", "chdir(\"%s\")", rootfs);
+  if (r < 0)
+    return husk_error_sys(err, "chdir %s", rootfs);
+  if (do_mount(".", "/", NULL, MS_MOVE, NULL, "--no-pivot: move the rootfs over /") < 0)
+    return husk_error_sys(err, "move %s to /", rootfs);
+  r = chroot(".");
+  TRACE(r, "--no-pivot: make it the root directory", "chroot(\".\")");
+  if (r < 0)
+    return husk_error_sys(err, "chroot %s", rootfs);
+  r = chdir("/");
+  TRACE(r, "start at the new /", "chdir(\"/\")");
+  return r < 0 ? husk_error_sys(err, "chdir /") : 0;
+}
+
+int rootfs_pivot(const char *rootfs, bool no_pivot, struct husk_error **err) {
+  if (no_pivot)
+    return move_root(rootfs, err);
+  _cleanup_close_ int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (oldroot < 0)
+    return husk_error_sys(err, "open /");
+  _cleanup_close_ int newroot = open(rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (newroot < 0)
+    return husk_error_sys(err, "open %s", rootfs);
+  int r = fchdir(newroot);
+  TRACE(r, "stand in the new root so pivot_root can take \".\"", "fchdir(\"%s\")", rootfs);
+  if (r < 0)
+    return husk_error_sys(err, "chdir %s", rootfs);
+  /* pivot_root(".", "."): the old root ends up mounted on top of the new one, with no need
+   * for a put_old directory inside the rootfs. */
+  r = (int)syscall(SYS_pivot_root, ".", ".");
+  TRACE(r, "make the rootfs / (the old root is stacked on top of it)", "pivot_root(\".\", \".\")");
+  if (r < 0)
+    return husk_error_sys(err, "pivot_root %s", rootfs);
+  r = fchdir(oldroot);
+  TRACE(r, "step onto the old root to detach it", "fchdir(old root)");
+  if (r < 0)
+    return husk_error_sys(err, "chdir to the old root");
+  if (do_mount("", ".", "", MS_SLAVE | MS_REC, "",
+               "so unmounting the old root does not propagate to the host") < 0)
+    return husk_error_sys(err, "make the old root rslave");
+  r = umount2(".", MNT_DETACH);
+  TRACE(r, "detach the host's filesystem from the container", "umount2(\".\", MNT_DETACH)");
+  if (r < 0)
+    return husk_error_sys(err, "unmount the old root");
+  r = chdir("/");
+  TRACE(r, "start at the new /", "chdir(\"/\")");
+  return r < 0 ? husk_error_sys(err, "chdir /") : 0;
+}
+
+/* ---- after pivot_root ---- */
+
+/* Open a path for masking or read-only binding; 0 (and *ret_fd -1) when it does not exist. */
+static int open_optional(int root_fd, const char *path, int *ret_fd, struct husk_error **err) {
+  _cleanup_error_ struct husk_error *e = NULL;
+  int fd = rootfs_open_in_root(root_fd, path, O_PATH, false, false, &e);
+  if (fd == -ENOENT)
+    fd = -1;
+  else if (fd < 0)
+    return husk_error_set(err, e->code, "%s", e->message);
+  *ret_fd = fd;
+  return 0;
+}
+
+static int readonly_path(int root_fd, const char *path, struct husk_error **err) {
+  _cleanup_close_ int fd = -1;
+  int r = open_optional(root_fd, path, &fd, err);
+  if (r < 0 || fd < 0)
+    return r;
+  char p[32];
+  if (do_mount(fd_path(fd, p), p, NULL, MS_BIND | MS_REC, NULL,
+               "readonlyPaths: bind onto itself to get a mount to make read-only") < 0)
+    return husk_error_sys(err, "bind onto itself");
+  _cleanup_close_ int mfd = reopen(root_fd, path, 0, err);
+  if (mfd < 0)
+    return mfd;
+  return remount_bind(mfd, MS_RDONLY, "readonlyPaths: the container may read, not write", err);
+}
+
+/* /dev/null must be the real null device before anything is hidden under it: a symlink or
+ * another node there would expose its target instead (CVE-2025-31133). */
+static int open_dev_null(int *ret_fd, struct husk_error **err) {
+  _cleanup_close_ int fd = open("/dev/null", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) < 0)
+    return husk_error_sys(err, "open /dev/null");
+  if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != 1 || minor(st.st_rdev) != 3)
+    return husk_error_set(err, EPERM, "/dev/null is not the null device (char 1:3)");
+  *ret_fd = TAKE_FD(fd);
+  return 0;
+}
+
+static int mask_path(int root_fd, const char *path, int *null_fd, struct husk_error **err) {
+  _cleanup_close_ int fd = -1;
+  int r = open_optional(root_fd, path, &fd, err);
+  if (r < 0 || fd < 0)
+    return r;
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return husk_error_sys(err, "stat");
+  char p[32], np[32];
+  if (S_ISDIR(st.st_mode)) {
+    if (do_mount("tmpfs", fd_path(fd, p), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                 "mode=755", "maskedPaths: hide a directory under an empty read-only tmpfs") < 0)
+      return husk_error_sys(err, "mount tmpfs");
+    return 0;
+  }
+  if (*null_fd < 0 && (r = open_dev_null(null_fd, err)) < 0)
+    return r;
+  if (do_mount(fd_path(*null_fd, np), fd_path(fd, p), NULL, MS_BIND, NULL,
+               "maskedPaths: hide a file under /dev/null") < 0)
+    return husk_error_sys(err, "bind /dev/null");
+  return 0;
+}
+
+static int write_sysctl(int sys_fd, const struct spec_kv *kv, struct husk_error **err) {
+  const char *key = kv->key;
+  size_t n = strlen(key);
+  if (!n || strchr(key, '/') || strstr(key, "..") || key[0] == '.' || key[n - 1] == '.')
+    return husk_error_set(err, EINVAL, "linux.sysctl: %s: invalid key", key);
+  _cleanup_free_ char *rel = xstrdup(key);
+  for (char *c = rel; *c; c++)
+    if (*c == '.')
+      *c = '/';
+  /* Neither a symlink nor a mount over a /proc/sys file may redirect the write. */
+  struct open_how how = {
+      .flags = O_WRONLY | O_NOCTTY | O_CLOEXEC,
+      .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+  };
+  long lfd = syscall(SYS_openat2, sys_fd, rel, &how, sizeof how);
+  if (lfd < 0 && errno == ENOSYS)
+    lfd = openat(sys_fd, rel, O_WRONLY | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC);
+  if (lfd < 0)
+    return husk_error_sys(err, "linux.sysctl: %s: open /proc/sys/%s", key, rel);
+  _cleanup_close_ int fd = (int)lfd;
+  struct statfs sfs;
+  if (fstatfs(fd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
+    return husk_error_set(err, EPERM, "linux.sysctl: %s: /proc/sys/%s is not on procfs", key, rel);
+  ssize_t w = write_all(fd, kv->value, strlen(kv->value));
+  TRACE(w, "linux.sysctl: set a namespaced kernel parameter", "write(\"/proc/sys/%s\", \"%s\")",
+        rel, kv->value);
+  if (w < 0)
+    return husk_error_sys(err, "linux.sysctl: %s: write /proc/sys/%s", key, rel);
+  return 0;
+}
+
+/* Written through the container's /proc, checked to be procfs (CVE-2025-52881). */
+static int write_sysctls(const struct spec *spec, struct husk_error **err) {
+  if (!spec->linux_.n_sysctl)
+    return 0;
+  _cleanup_close_ int sys_fd = open("/proc/sys", O_DIRECTORY | O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  struct statfs sfs;
+  if (sys_fd < 0 || fstatfs(sys_fd, &sfs) < 0)
+    return husk_error_sys(err, "linux.sysctl: open /proc/sys");
+  if (sfs.f_type != PROC_SUPER_MAGIC)
+    return husk_error_set(err, EPERM, "linux.sysctl: /proc/sys is not procfs");
+  for (size_t i = 0; i < spec->linux_.n_sysctl; i++) {
+    int r = write_sysctl(sys_fd, &spec->linux_.sysctl[i], err);
+    if (r < 0)
+      return r;
+  }
+  return 0;
+}
+
+int rootfs_finalize(const struct spec *spec, struct husk_error **err) {
+  const struct spec_linux *l = &spec->linux_;
+  /* Again on the final /: after pivot_root this is the mount the container sees as root. */
+  if (l->rootfs_propagation && do_mount(NULL, "/", NULL, l->rootfs_propagation, NULL,
+                                        "linux.rootfsPropagation on the final /") < 0)
+    return husk_error_sys(err, "linux.rootfsPropagation: set %s on /", l->rootfs_propagation_name);
+  /* sysctl first: /proc/sys is usually among the readonlyPaths. */
+  int r = write_sysctls(spec, err);
+  if (r < 0)
+    return r;
+  _cleanup_close_ int root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0)
+    return husk_error_sys(err, "open /");
+  for (const char **p = l->readonly_paths; p && *p; p++)
+    if (readonly_path(root_fd, *p, err) < 0)
+      return husk_error_wrap(err, "linux.readonlyPaths: %s", *p);
+  _cleanup_close_ int null_fd = -1;
+  for (const char **p = l->masked_paths; p && *p; p++)
+    if (mask_path(root_fd, *p, &null_fd, err) < 0)
+      return husk_error_wrap(err, "linux.maskedPaths: %s", *p);
+  if (!spec->root.readonly)
+    return 0;
+  unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(root_fd);
+  if (do_mount(NULL, "/", NULL, flags, NULL, "root.readonly") < 0)
+    return husk_error_sys(err, "root.readonly: remount / read-only");
+  return 0;
 }

@@ -31,6 +31,10 @@ int rootfs_finalize(const struct spec *spec, struct husk_error **err);
  * (mode 0755) and the last component is made as a directory (create_dir) or empty file. */
 int rootfs_open_in_root(int root_fd, const char *path, int flags, bool create, bool create_dir,
                         struct husk_error **err);
+/* The same, always by the component walk that stands in for openat2 on kernels before 5.6
+ * (exposed so the tests can exercise it on any kernel). */
+int rootfs_open_in_root_walk(int root_fd, const char *path, int flags, bool create,
+                             bool create_dir, struct husk_error **err);
 
 /* "MS_NOSUID|MS_NODEV|..." for tracing. */
 const char *mount_flags_to_string(unsigned long flags, char *buf, size_t len);
