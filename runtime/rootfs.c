@@ -152,13 +152,30 @@ static const char *fd_path(int fd, char buf[static 32]) {
   return buf;
 }
 
+/* For the trace: a target given as /proc/self/fd/N is shown with the path it stands for. */
+static const char *fd_path_note(const char *path, char *buf, size_t len) {
+  buf[0] = '\0';
+  if (!path || !str_has_prefix(path, "/proc/self/fd/"))
+    return buf;
+  char link[PATH_MAX];
+  ssize_t n = readlink(path, link, sizeof(link) - 1);
+  if (n > 0) {
+    link[n] = '\0';
+    snprintf(buf, len, " /* %s */", link);
+  }
+  return buf;
+}
+
 /* mount(2), narrated. */
 static int do_mount(const char *src, const char *target, const char *type, unsigned long flags,
                     const char *data, const char *why) {
-  char fl[256];
+  char fl[256], src_note[PATH_MAX + 8], target_note[PATH_MAX + 8];
   int r = mount(src, target, type, flags, data);
-  TRACE(r, why, "mount(\"%s\", \"%s\", \"%s\", %s, \"%s\")", src ? src : "", target,
-        type ? type : "", mount_flags_to_string(flags, fl, sizeof fl), data ? data : "");
+  if (log_trace_enabled())
+    TRACE(r, why, "mount(\"%s\"%s, \"%s\"%s, \"%s\", %s, \"%s\")", src ? src : "",
+          fd_path_note(src, src_note, sizeof(src_note)), target,
+          fd_path_note(target, target_note, sizeof(target_note)), type ? type : "",
+          mount_flags_to_string(flags, fl, sizeof fl), data ? data : "");
   return r;
 }
 
