@@ -1,6 +1,6 @@
 /* rootfs.c: owns the container's filesystem: root propagation, the OCI mounts (resolved inside
  * the rootfs and mounted through an fd), /dev, pivot_root, masked and readonly paths, a
- * readonly root, sysctl, and symlink-safe path resolution inside the rootfs.
+ * readonly root and sysctl. (Symlink-safe resolution inside the rootfs: rootfs_resolve.c.)
  *
  * All of it runs in the container's init, inside its private mount namespace. Nothing is
  * unmounted on failure: the namespace, and every mount in it, vanishes when init exits. */
