@@ -14,6 +14,7 @@
 #include "husk-config.h"
 #include "spec.h"
 #include "utils.h"
+#include "unit.h"
 
 static const struct global_options no_globals;
 
@@ -395,10 +396,4 @@ static Suite *commands_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(commands_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+int main(void) { return unit_run(commands_suite()); }

@@ -16,6 +16,7 @@
 #include "namespaces/namespaces.h"
 #include "spec.h"
 #include "utils.h"
+#include "unit.h"
 
 START_TEST(test_table_round_trip) {
   ck_assert_uint_eq(ns_types_count, 8);
@@ -286,10 +287,4 @@ static Suite *namespaces_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(namespaces_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+int main(void) { return unit_run(namespaces_suite()); }

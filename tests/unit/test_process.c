@@ -21,6 +21,7 @@
 #include "signals.h"
 #include "spec.h"
 #include "utils.h"
+#include "unit.h"
 
 /* ---- signals ---- */
 
@@ -602,10 +603,4 @@ static Suite *process_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(process_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+int main(void) { return unit_run(process_suite()); }

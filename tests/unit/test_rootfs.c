@@ -22,6 +22,7 @@
 #include "rootfs.h"
 #include "spec.h"
 #include "utils.h"
+#include "unit.h"
 
 typedef int (*open_in_root_fn)(int, const char *, int, bool, bool, struct husk_error **);
 /* Every resolution test runs twice: _i == 0 through openat2, _i == 1 through the walk. */
@@ -469,10 +470,4 @@ static Suite *rootfs_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(rootfs_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? 1 : 0;
-}
+int main(void) { return unit_run(rootfs_suite()); }

@@ -12,6 +12,7 @@
 #include "error.h"
 #include "spec.h"
 #include "utils.h"
+#include "unit.h"
 
 /* What `runc spec` writes, plus mounts, hooks, resources, seccomp and devices. Written with
  * single quotes to stay readable; json_text() turns them into double quotes. */
@@ -935,10 +936,4 @@ static Suite *spec_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(spec_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return unit_run(spec_suite()); }

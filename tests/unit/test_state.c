@@ -12,6 +12,7 @@
 #include "state.h"
 #include "sync.h"
 #include "utils.h"
+#include "unit.h"
 
 static char root[] = "/tmp/husk-test-state-XXXXXX";
 
@@ -219,10 +220,4 @@ static Suite *state_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(state_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+int main(void) { return unit_run(state_suite()); }
