@@ -262,6 +262,32 @@ START_TEST(test_preserve_fds) {
 }
 END_TEST
 
+static void cgroup_ns_and_domain(json_t *config, void *data) {
+  (void)data;
+  h_config_add_namespace(config, "cgroup");
+  h_config_set(config, "domainname", json_string("lab.example"));
+}
+
+/* The ipc and cgroup namespaces are new (not the host's), and domainname is set. */
+START_TEST(test_ipc_cgroup_namespaces_and_domainname) {
+  _h_free_ char *bundle =
+      bundle_with("ipccg",
+                  "cat /proc/sys/kernel/domainname; readlink /proc/self/ns/ipc; "
+                  "readlink /proc/self/ns/cgroup",
+                  cgroup_ns_and_domain, NULL);
+  _h_free_ char *id = h_id_new("ipccg");
+  _h_result_ struct h_result r = h_rt("run", "--bundle", bundle, id, NULL);
+  ck_assert_msg(r.status == 0, "run: %d %s", r.status, r.err);
+  char host_ipc[64] = {0}, host_cg[64] = {0};
+  ck_assert_int_gt(readlink("/proc/self/ns/ipc", host_ipc, sizeof(host_ipc) - 1), 0);
+  ck_assert_int_gt(readlink("/proc/self/ns/cgroup", host_cg, sizeof(host_cg) - 1), 0);
+  if (h_is_husk()) /* Debian's runc 1.1 ignores domainname */
+    ck_assert_msg(strncmp(r.out, "lab.example\n", 12) == 0, "domainname: %s", r.out);
+  ck_assert_msg(strstr(r.out, "ipc:[") && !strstr(r.out, host_ipc), "ipc ns: %s", r.out);
+  ck_assert_msg(strstr(r.out, "cgroup:[") && !strstr(r.out, host_cg), "cgroup ns: %s", r.out);
+}
+END_TEST
+
 START_TEST(test_delete_force_missing) {
   _h_result_ struct h_result r = h_rt("delete", "--force", "never-created", NULL);
   ck_assert_msg(r.status == 0, "delete --force of a missing container: %d %s", r.status, r.err);
@@ -281,6 +307,7 @@ int main(void) {
   tcase_add_test(tc, test_join_missing_namespace_fails);
   tcase_add_test(tc, test_no_pivot);
   tcase_add_test(tc, test_preserve_fds);
+  tcase_add_test(tc, test_ipc_cgroup_namespaces_and_domainname);
   tcase_add_test(tc, test_delete_force_missing);
   suite_add_tcase(s, tc);
   return h_main(s);
