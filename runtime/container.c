@@ -20,6 +20,7 @@
 #include "init.h"
 #include "log.h"
 #include "namespaces/namespaces.h"
+#include "seccomp/seccomp.h"
 #include "spec.h"
 #include "state.h"
 #include "sync.h"
@@ -40,6 +41,7 @@ struct create_ctx {
   pid_t pid;
   int pidfd;
   bool state_dir_made;
+  struct seccomp_program *seccomp; /* compiled here, loaded by the init */
 };
 
 static void create_ctx_release(struct create_ctx *c, bool failed) {
@@ -61,6 +63,7 @@ static void create_ctx_release(struct create_ctx *c, bool failed) {
   spec_free(c->spec);
   free(c->bundle);
   free(c->rootfs);
+  seccomp_program_free(c->seccomp);
 }
 
 static int load_bundle(struct create_ctx *c, struct husk_error **err) {
@@ -226,6 +229,7 @@ static pid_t clone_init_in_user_ns(int user_fd, int flags, int *ret_pidfd,
 static _Noreturn void run_init(struct create_ctx *c) {
   struct init_args a = {
       .spec = c->spec,
+      .seccomp = c->seccomp,
       .rootfs = c->rootfs,
       .bundle = c->bundle,
       .sync_fd = c->sync_fds[1],
@@ -319,6 +323,9 @@ int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret
   int r = load_bundle(&c, err);
   if (r >= 0)
     r = plan_namespaces(&c, err);
+  /* The filter is built here, before clone: the init only loads it (DESIGN.md §6). */
+  if (r >= 0 && c.spec->linux_.seccomp)
+    r = seccomp_compile(c.spec->linux_.seccomp, &c.seccomp, err);
   if (r >= 0)
     r = connect_console(&c, err);
   if (r >= 0) {

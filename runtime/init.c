@@ -17,6 +17,7 @@
 #include "namespaces/namespaces.h"
 #include "process.h"
 #include "rootfs.h"
+#include "seccomp/seccomp.h"
 #include "spec.h"
 #include "sync.h"
 #include "utils.h"
@@ -138,6 +139,15 @@ static int close_stray_fds(struct init_args *a, struct husk_error **err) {
   return 0;
 }
 
+/* The filter compiled by `husk create` is loaded last, just before execve, so husk's own
+ * setup is not filtered. Without no_new_privs loading it needs CAP_SYS_ADMIN, so then it is
+ * loaded early instead, before the user and capabilities change (as runc does). */
+static int load_seccomp(struct init_args *a, bool early, struct husk_error **err) {
+  if (!a->seccomp || early == a->spec->process->no_new_privileges)
+    return 0;
+  return seccomp_program_load(a->seccomp, err);
+}
+
 struct exec_plan {
   char *path;
   char **env;
@@ -164,6 +174,9 @@ static int prepare_process(struct init_args *a, struct exec_plan *plan, struct h
   r = join_session_keyring(a, err);
   if (r < 0)
     return r;
+  r = load_seccomp(a, true, err);
+  if (r < 0)
+    return r;
   r = process_set_user(proc, err);
   if (r < 0)
     return r;
@@ -188,6 +201,10 @@ static _Noreturn void wait_for_start_and_exec(struct init_args *a, struct exec_p
   }
   close(fd);
   closep(&a->fifo_fd);
+  if (load_seccomp(a, false, &err) < 0) {
+    log_error("%s", err->message);
+    _exit(1);
+  }
   const char *const *args = a->spec->process->args;
   TRACE(0, "replace husk with the container's process", "execve(\"%s\", [\"%s\"%s], env)",
         plan->path, args[0], args[1] ? ", ..." : "");

@@ -4,10 +4,12 @@
 
 #include <stdbool.h>
 
+struct seccomp_program;
 struct spec;
 
 struct init_args {
   const struct spec *spec;
+  const struct seccomp_program *seccomp; /* compiled linux.seccomp; NULL when none */
   const char *rootfs;   /* absolute host path */
   const char *bundle;   /* absolute host path: relative mount sources are relative to it */
   int sync_fd;          /* child end of the sync socketpair */

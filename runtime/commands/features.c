@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "error.h"
 #include "husk-config.h"
+#include "seccomp/seccomp.h"
 #include "utils.h"
 
 /* Options runtime/rootfs.c translates to mount flags or propagation changes. */
@@ -35,7 +36,7 @@ static const struct {
   const char *oci_version_min, *oci_version_max;
   const char *const *hooks, *const *mount_options, *const *namespaces;
   bool cgroup_v1, cgroup_v2, cgroup_systemd, cgroup_systemd_user;
-  bool seccomp, apparmor, selinux, intel_rdt, idmap_mounts;
+  bool apparmor, selinux, intel_rdt, idmap_mounts;
 } features = {
     .oci_version_min = "1.0.0",
     .oci_version_max = HUSK_SPEC_VERSION,
@@ -85,12 +86,12 @@ static json_t *features_linux(void) {
   json_t *cgroup =
       json_pack("{s:b, s:b, s:b, s:b}", "v1", features.cgroup_v1, "v2", features.cgroup_v2,
                 "systemd", features.cgroup_systemd, "systemdUser", features.cgroup_systemd_user);
-  json_t *linux_ = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:{s:o}}", "namespaces",
-                             string_array(features.namespaces), "capabilities", capability_names(),
-                             "cgroup", cgroup, "seccomp", enabled(features.seccomp), "apparmor",
-                             enabled(features.apparmor), "selinux", enabled(features.selinux),
-                             "intelRdt", enabled(features.intel_rdt), "mountExtensions", "idmap",
-                             enabled(features.idmap_mounts));
+  json_t *linux_ =
+      json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:{s:o}}", "namespaces",
+                string_array(features.namespaces), "capabilities", capability_names(), "cgroup",
+                cgroup, "seccomp", seccomp_features(), "apparmor", enabled(features.apparmor),
+                "selinux", enabled(features.selinux), "intelRdt", enabled(features.intel_rdt),
+                "mountExtensions", "idmap", enabled(features.idmap_mounts));
   if (!linux_)
     abort();
   return linux_;

@@ -1,5 +1,6 @@
 /* spec.c: `husk spec`, which writes the example config.json that `runc spec` writes
- * (optionally the rootless variant) into a bundle directory. */
+ * (optionally the rootless variant), plus Docker's default seccomp profile, into a bundle
+ * directory. */
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -13,6 +14,7 @@
 #include "commands.h"
 #include "error.h"
 #include "log.h"
+#include "seccomp/seccomp.h"
 #include "utils.h"
 
 #define SPEC_OCI_VERSION "1.2.0"
@@ -141,6 +143,8 @@ static json_t *default_linux(bool rootless) {
   json_object_set_new(linux_, "readonlyPaths",
                       xpack("[s,s,s,s,s]", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
                             "/proc/sysrq-trigger"));
+  /* Docker's default profile, rootless too (Docker applies it there as well). */
+  json_object_set_new(linux_, "seccomp", seccomp_default_profile());
   return linux_;
 }
 

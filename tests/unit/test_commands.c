@@ -107,6 +107,7 @@ START_TEST(test_default_config) {
   ck_assert_str_eq(path_string(rule, "access", NULL), "rwm");
   ck_assert(array_has_string(json_object_get(linux_, "maskedPaths"), "/proc/kcore"));
   ck_assert(array_has_string(json_object_get(linux_, "readonlyPaths"), "/proc/sys"));
+  ck_assert_str_eq(path_string(linux_, "seccomp", "defaultAction"), "SCMP_ACT_ERRNO");
 
   ck_assert_str_eq(path_string(mount_at(c, "/sys"), "type", NULL), "sysfs");
   ck_assert(array_has_string(json_object_get(mount_at(c, "/dev/pts"), "options"), "gid=5"));
@@ -286,6 +287,8 @@ START_TEST(test_cmd_spec_output_parses) {
     ck_assert_ptr_null(spec->process->args[1]);
     ck_assert_int_eq(spec->n_mounts, 7);
     ck_assert_int_eq(spec->linux_.n_uid_mappings, rootless ? 1 : 0);
+    ck_assert_ptr_nonnull(spec->linux_.seccomp);
+    ck_assert_int_gt(spec->linux_.seccomp->n_syscalls, 5);
     spec_free(spec);
     remove_bundle(dir);
   }
@@ -330,7 +333,14 @@ START_TEST(test_features_json) {
   ck_assert(json_is_false(json_object_get(cgroup, "v2")));
   ck_assert(json_is_false(json_object_get(cgroup, "systemd")));
   ck_assert(json_is_false(json_object_get(cgroup, "systemdUser")));
-  ck_assert(json_is_false(json_object_get(json_object_get(linux_, "seccomp"), "enabled")));
+  json_t *seccomp = json_object_get(linux_, "seccomp");
+  ck_assert(json_is_true(json_object_get(seccomp, "enabled")));
+  ck_assert(array_has_string(json_object_get(seccomp, "actions"), "SCMP_ACT_ERRNO"));
+  ck_assert(!array_has_string(json_object_get(seccomp, "actions"), "SCMP_ACT_NOTIFY"));
+  ck_assert(array_has_string(json_object_get(seccomp, "operators"), "SCMP_CMP_MASKED_EQ"));
+  ck_assert(array_has_string(json_object_get(seccomp, "archs"), "SCMP_ARCH_X86_64"));
+  ck_assert(array_has_string(json_object_get(seccomp, "knownFlags"), "SECCOMP_FILTER_FLAG_LOG"));
+  ck_assert(json_is_array(json_object_get(seccomp, "supportedFlags")));
   ck_assert(json_is_false(json_object_get(json_object_get(linux_, "apparmor"), "enabled")));
   ck_assert(json_is_false(json_object_get(json_object_get(linux_, "selinux"), "enabled")));
   ck_assert(json_is_false(json_object_get(json_object_get(linux_, "intelRdt"), "enabled")));
