@@ -78,7 +78,8 @@ static int run_filtered(const struct seccomp_program *p, int (*check)(void)) {
       fprintf(stderr, "seccomp_program_load: %s\n", err->message);
       _exit(101);
     }
-    _exit(check());
+    /* Straight to the kernel: a sanitizer's _exit hook makes syscalls a filter may deny. */
+    syscall(SYS_exit_group, check());
   }
   int status;
   ck_assert_int_eq(waitpid(pid, &status, 0), pid);
