@@ -37,19 +37,27 @@ static const struct {
   const char *name;
   enum scmp_compare op;
 } operator_names[] = {
+    {"SCMP_CMP_EQ", SCMP_CMP_EQ}, {"SCMP_CMP_GE", SCMP_CMP_GE},
+    {"SCMP_CMP_GT", SCMP_CMP_GT}, {"SCMP_CMP_LE", SCMP_CMP_LE},
+    {"SCMP_CMP_LT", SCMP_CMP_LT}, {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
     {"SCMP_CMP_NE", SCMP_CMP_NE},
-    {"SCMP_CMP_LT", SCMP_CMP_LT},
-    {"SCMP_CMP_LE", SCMP_CMP_LE},
-    {"SCMP_CMP_EQ", SCMP_CMP_EQ},
-    {"SCMP_CMP_GE", SCMP_CMP_GE},
-    {"SCMP_CMP_GT", SCMP_CMP_GT},
-    {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
 };
 
-/* Actions husk translates; SCMP_ACT_NOTIFY is refused (it needs a listener). */
-static const char *const action_names[] = {
-    "SCMP_ACT_ALLOW",       "SCMP_ACT_ERRNO", "SCMP_ACT_KILL",  "SCMP_ACT_KILL_PROCESS",
-    "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",   "SCMP_ACT_TRACE", "SCMP_ACT_TRAP",
+/* Actions husk translates; SCMP_ACT_NOTIFY is refused (it needs a listener). The errno of
+ * SCMP_ACT_ERRNO and the message number of SCMP_ACT_TRACE go in the low 16 bits. */
+static const struct {
+  const char *name;
+  uint32_t action;
+  bool takes_errno;
+} actions[] = {
+    {"SCMP_ACT_ALLOW", SCMP_ACT_ALLOW, false},
+    {"SCMP_ACT_ERRNO", SCMP_ACT_ERRNO(0), true},
+    {"SCMP_ACT_KILL", SCMP_ACT_KILL_THREAD, false},
+    {"SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS, false},
+    {"SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD, false},
+    {"SCMP_ACT_LOG", SCMP_ACT_LOG, false},
+    {"SCMP_ACT_TRACE", SCMP_ACT_TRACE(0), true},
+    {"SCMP_ACT_TRAP", SCMP_ACT_TRAP, false},
 };
 
 /* Every architecture libseccomp may know, as seccomp_arch_resolve_name spells it. */
@@ -61,44 +69,26 @@ static const char *const arch_names[] = {
 
 int seccomp_action_parse(const char *name, const unsigned *errno_ret, const char *at,
                          const char *errno_at, uint32_t *ret_action, struct husk_error **err) {
-  bool takes_errno = strcmp(name, "SCMP_ACT_ERRNO") == 0 || strcmp(name, "SCMP_ACT_TRACE") == 0;
-  if (errno_ret && !takes_errno && strcmp(name, "SCMP_ACT_NOTIFY") != 0) {
-    bool known = false;
-    for (size_t i = 0; i < ARRAY_SIZE(action_names); i++)
-      known = known || strcmp(name, action_names[i]) == 0;
+  if (strcmp(name, "SCMP_ACT_NOTIFY") == 0)
+    return husk_error_set(
+        err, ENOTSUP, "%s: SCMP_ACT_NOTIFY needs a listenerPath, which husk does not support", at);
+  for (size_t i = 0; i < ARRAY_SIZE(actions); i++) {
+    if (strcmp(name, actions[i].name) != 0)
+      continue;
     /* The runtime spec: an errno given with an action that has none is an error. */
-    if (known)
+    if (errno_ret && !actions[i].takes_errno)
       return husk_error_set(err, EINVAL,
                             "%s: only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take an errno, not %s",
                             errno_at, name);
+    /* The kernel keeps 16 bits of SECCOMP_RET_DATA. */
+    if (errno_ret && *errno_ret > 0xffff)
+      return husk_error_set(err, EINVAL, "%s: %u is out of range (at most 65535)", errno_at,
+                            *errno_ret);
+    uint32_t data = errno_ret ? *errno_ret : EPERM;
+    *ret_action = actions[i].action | (actions[i].takes_errno ? data : 0);
+    return 0;
   }
-  /* The kernel keeps 16 bits of SECCOMP_RET_DATA. */
-  if (errno_ret && *errno_ret > 0xffff)
-    return husk_error_set(err, EINVAL, "%s: %u is out of range (at most 65535)", errno_at,
-                          *errno_ret);
-  uint16_t data = errno_ret ? (uint16_t)*errno_ret : EPERM;
-  uint32_t action;
-  if (strcmp(name, "SCMP_ACT_KILL") == 0 || strcmp(name, "SCMP_ACT_KILL_THREAD") == 0)
-    action = SCMP_ACT_KILL_THREAD;
-  else if (strcmp(name, "SCMP_ACT_KILL_PROCESS") == 0)
-    action = SCMP_ACT_KILL_PROCESS;
-  else if (strcmp(name, "SCMP_ACT_TRAP") == 0)
-    action = SCMP_ACT_TRAP;
-  else if (strcmp(name, "SCMP_ACT_ERRNO") == 0)
-    action = SCMP_ACT_ERRNO(data);
-  else if (strcmp(name, "SCMP_ACT_TRACE") == 0)
-    action = SCMP_ACT_TRACE(data);
-  else if (strcmp(name, "SCMP_ACT_ALLOW") == 0)
-    action = SCMP_ACT_ALLOW;
-  else if (strcmp(name, "SCMP_ACT_LOG") == 0)
-    action = SCMP_ACT_LOG;
-  else if (strcmp(name, "SCMP_ACT_NOTIFY") == 0)
-    return husk_error_set(
-        err, ENOTSUP, "%s: SCMP_ACT_NOTIFY needs a listenerPath, which husk does not support", at);
-  else
-    return husk_error_set(err, EINVAL, "%s: unknown action \"%s\"", at, name);
-  *ret_action = action;
-  return 0;
+  return husk_error_set(err, EINVAL, "%s: unknown action \"%s\"", at, name);
 }
 
 int seccomp_operator_parse(const char *name, const char *at, enum scmp_compare *ret_op,
@@ -302,9 +292,11 @@ static int export_program(scmp_filter_ctx ctx, struct seccomp_program *p, struct
                           "kernel's limit of %d",
                           n, BPF_MAXINSNS);
   p->insns = xcalloc(n, sizeof(struct sock_filter));
-  if (pread(fd, p->insns, n * sizeof(struct sock_filter), 0) !=
-      (ssize_t)(n * sizeof(struct sock_filter)))
+  ssize_t got = pread(fd, p->insns, n * sizeof(struct sock_filter), 0);
+  if (got < 0)
     return husk_error_sys(err, "linux.seccomp: read the exported filter");
+  if ((size_t)got != n * sizeof(struct sock_filter))
+    return husk_error_set(err, EIO, "linux.seccomp: short read of the exported filter");
   p->n_insns = (unsigned short)n;
   return 0;
 }
@@ -416,6 +408,9 @@ json_t *seccomp_features(void) {
     if (flag != SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV && seccomp_kernel_has_flag(flag))
       json_array_append_new(supported, json_string(flag_names[i].name));
   }
+  const char *action_names[ARRAY_SIZE(actions)];
+  for (size_t i = 0; i < ARRAY_SIZE(actions); i++)
+    action_names[i] = actions[i].name;
   json_t *j = json_pack("{s:b, s:o, s:o, s:o, s:o, s:o}", "enabled", 1, "actions",
                         string_array(action_names, ARRAY_SIZE(action_names)), "operators",
                         string_array(ops, ARRAY_SIZE(ops)), "archs", archs, "knownFlags", known,
