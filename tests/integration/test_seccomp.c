@@ -109,6 +109,24 @@ START_TEST(test_without_no_new_privileges) {
 }
 END_TEST
 
+static void as_user_1000(json_t *config) {
+  h_config_set(config, "process.user", json_pack("{s:i, s:i}", "uid", 1000, "gid", 1000));
+}
+
+/* With no_new_privs the filter is loaded last, after the switch to an unprivileged user:
+ * no_new_privs is what lets it load without CAP_SYS_ADMIN. */
+START_TEST(test_non_root_user) {
+  _h_result_ struct h_result r =
+      run_with("user",
+               "id -u; grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status; mkdir /tmp/denied; "
+               "echo rc=$?",
+               deny("mkdir,mkdirat", 38), as_user_1000);
+  ck_assert_msg(r.status == 0, "run: %d %s", r.status, r.err);
+  ck_assert_msg(strstr(r.out, "1000\nNoNewPrivs:\t1\nSeccomp:\t2\nrc=1\n"), "out: %s", r.out);
+  ck_assert_msg(strstr(r.err, "Function not implemented"), "stderr: %s", r.err);
+}
+END_TEST
+
 /* Profiles list syscalls of newer kernels: an unknown name is skipped, the rest applies. */
 START_TEST(test_unknown_syscall_skipped) {
   _h_result_ struct h_result r = run_with("unknown", "mkdir /tmp/denied; echo rc=$?",
@@ -255,6 +273,7 @@ int main(void) {
   tcase_add_test(tc, test_denied_with_errno_ret);
   tcase_add_test(tc, test_argument_filter);
   tcase_add_test(tc, test_without_no_new_privileges);
+  tcase_add_test(tc, test_non_root_user);
   tcase_add_test(tc, test_unknown_syscall_skipped);
   tcase_add_test(tc, test_flags);
   tcase_add_test(tc, test_default_profile);
