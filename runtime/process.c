@@ -1,14 +1,19 @@
-/* process.c: the container process's user and groups, umask, cwd, environment (HOME) and the
- * lookup of its executable in the container's PATH — the last steps of init before execve. */
+/* process.c: the container process's rlimits, user and groups, umask, cwd, environment (HOME),
+ * no_new_privs and the lookup of its executable in the container's PATH — the last steps of
+ * init before execve — and its oom_score_adj, written by the parent. */
 #include "process.h"
 
 #include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -18,6 +23,100 @@
 #include "utils.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+static const struct {
+  const char *name;
+  int resource;
+} rlimit_names[] = {
+    {"RLIMIT_AS", RLIMIT_AS},
+    {"RLIMIT_CORE", RLIMIT_CORE},
+    {"RLIMIT_CPU", RLIMIT_CPU},
+    {"RLIMIT_DATA", RLIMIT_DATA},
+    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"RLIMIT_NICE", RLIMIT_NICE},
+    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},
+    {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"RLIMIT_STACK", RLIMIT_STACK},
+};
+
+int rlimit_from_name(const char *name) {
+  for (size_t i = 0; i < ARRAY_SIZE(rlimit_names); i++)
+    if (strcmp(rlimit_names[i].name, name) == 0)
+      return rlimit_names[i].resource;
+  return -1;
+}
+
+/* "1024" or "unlimited" */
+static const char *rlim_text(uint64_t v, char buf[24]) {
+  if (v == (uint64_t)RLIM_INFINITY)
+    return "unlimited";
+  snprintf(buf, 24, "%" PRIu64, v);
+  return buf;
+}
+
+int process_set_rlimits(const struct spec_process *proc, struct husk_error **err) {
+  for (size_t i = 0; i < proc->n_rlimits; i++)
+    if (rlimit_from_name(proc->rlimits[i].type) < 0)
+      return husk_error_set(err, EINVAL, "process.rlimits[%zu].type: unknown rlimit \"%s\"", i,
+                            proc->rlimits[i].type);
+  for (size_t i = 0; i < proc->n_rlimits; i++) {
+    const struct spec_rlimit *rl = &proc->rlimits[i];
+    struct rlimit lim = {.rlim_cur = (rlim_t)rl->soft, .rlim_max = (rlim_t)rl->hard};
+    int r = setrlimit(rlimit_from_name(rl->type), &lim);
+    char soft[24], hard[24];
+    TRACE(r, "process.rlimits: a resource limit the process inherits",
+          "setrlimit(%s, {soft=%s, hard=%s})", rl->type, rlim_text(rl->soft, soft),
+          rlim_text(rl->hard, hard));
+    if (r < 0)
+      return husk_error_sys(err, "process.rlimits[%zu]: setrlimit %s soft %s hard %s", i, rl->type,
+                            rlim_text(rl->soft, soft), rlim_text(rl->hard, hard));
+  }
+  return 0;
+}
+
+int process_set_oom_score_adj(pid_t pid, int adj, struct husk_error **err) {
+  char rel[32];
+  if (pid > 0)
+    snprintf(rel, sizeof(rel), "%d/oom_score_adj", (int)pid);
+  else
+    snprintf(rel, sizeof(rel), "self/oom_score_adj");
+  _cleanup_close_ int proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (proc_fd < 0)
+    return husk_error_sys(err, "process.oomScoreAdj: open /proc");
+  _cleanup_close_ int fd = openat(proc_fd, rel, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return husk_error_sys(err, "process.oomScoreAdj: open /proc/%s", rel);
+  /* A write meant for procfs must not land anywhere else (CVE-2025-52881). */
+  struct statfs sfs;
+  if (fstatfs(fd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
+    return husk_error_set(err, EPERM, "process.oomScoreAdj: /proc/%s is not on procfs", rel);
+  char text[16];
+  int n = snprintf(text, sizeof(text), "%d", adj);
+  ssize_t w = write(fd, text, (size_t)n);
+  TRACE(w, "process.oomScoreAdj: how readily the OOM killer picks the container",
+        "write(\"/proc/%s\", \"%s\")", rel, text);
+  if (w < 0)
+    return husk_error_sys(err, "process.oomScoreAdj: write %d to /proc/%s", adj, rel);
+  return 0;
+}
+
+int process_set_no_new_privs(const struct spec_process *proc, struct husk_error **err) {
+  if (!proc->no_new_privileges)
+    return 0;
+  int r = prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+  TRACE(r, "process.noNewPrivileges: no execve may grant privileges (setuid, file capabilities)",
+        "prctl(PR_SET_NO_NEW_PRIVS, 1)");
+  if (r < 0)
+    return husk_error_sys(err, "prctl(PR_SET_NO_NEW_PRIVS)");
+  return 0;
+}
 
 /* Whether /proc/self/setgroups says "deny": then setgroups(2) fails in this user namespace.
  * A kernel without the file (before 3.19) never denies. */

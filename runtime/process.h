@@ -1,6 +1,7 @@
-/* process.h: the last steps of the container's init before execve: the user and groups,
- * umask, cwd, environment and the lookup of the executable in the container's PATH.
- * (Capabilities, rlimits, no_new_privs and seccomp join this path with process hardening.) */
+/* process.h: the last steps of the container's init before execve: rlimits, the user and
+ * groups, umask, cwd, environment, no_new_privs and the lookup of the executable in the
+ * container's PATH; and process.oomScoreAdj, which the parent writes. (Capabilities are in
+ * capabilities.h.) */
 #pragma once
 
 #include <stdbool.h>
@@ -8,6 +9,21 @@
 
 struct husk_error;
 struct spec_process;
+
+/* The resource number of an rlimit name such as "RLIMIT_NOFILE"; -1 when there is none. */
+int rlimit_from_name(const char *name);
+
+/* setrlimit for every process.rlimits entry. Every type is checked before any limit is set:
+ * an unknown one is an error naming it ("process.rlimits[1].type: unknown rlimit ..."). */
+int process_set_rlimits(const struct spec_process *proc, struct husk_error **err);
+
+/* Write adj to /proc/<pid>/oom_score_adj (pid 0: self) of the host's procfs, checked to be
+ * procfs after the open (CVE-2025-52881). The parent does it while the init still runs husk,
+ * with the parent's privilege to lower the score. */
+int process_set_oom_score_adj(pid_t pid, int adj, struct husk_error **err);
+
+/* prctl(PR_SET_NO_NEW_PRIVS, 1) when process.noNewPrivileges is true. */
+int process_set_no_new_privs(const struct spec_process *proc, struct husk_error **err);
 
 /* setgroups(additionalGids), setresgid, setresuid, umask — in that order, ids as seen in the
  * container's user namespace. */

@@ -1,5 +1,6 @@
 /* test_process.c: unit tests for runtime/process.c (executable lookup, HOME, cwd, user and
- * groups) and runtime/signals.c. Tests that need namespaces or root skip themselves. */
+ * groups, rlimits, oom_score_adj, no_new_privs) and runtime/signals.c. Tests that need namespaces
+ * or root skip themselves. */
 #include <check.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -569,6 +571,137 @@ START_TEST(test_set_user_userns) {
 }
 END_TEST
 
+/* ---- rlimits, oom_score_adj, no_new_privs (each test runs in its own process) ---- */
+
+START_TEST(test_rlimit_names) {
+  static const struct {
+    const char *name;
+    int resource;
+  } all[] = {
+      {"RLIMIT_AS", RLIMIT_AS},
+      {"RLIMIT_CORE", RLIMIT_CORE},
+      {"RLIMIT_CPU", RLIMIT_CPU},
+      {"RLIMIT_DATA", RLIMIT_DATA},
+      {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+      {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+      {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+      {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+      {"RLIMIT_NICE", RLIMIT_NICE},
+      {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+      {"RLIMIT_NPROC", RLIMIT_NPROC},
+      {"RLIMIT_RSS", RLIMIT_RSS},
+      {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+      {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+      {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+      {"RLIMIT_STACK", RLIMIT_STACK},
+  };
+  for (size_t i = 0; i < ARRAY_SIZE(all); i++)
+    ck_assert_int_eq(rlimit_from_name(all[i].name), all[i].resource);
+  ck_assert_int_eq(rlimit_from_name("RLIMIT_FOO"), -1);
+  ck_assert_int_eq(rlimit_from_name("rlimit_nofile"), -1);
+  ck_assert_int_eq(rlimit_from_name("NOFILE"), -1);
+  ck_assert_int_eq(rlimit_from_name(""), -1);
+}
+END_TEST
+
+START_TEST(test_rlimits_set) {
+  struct rlimit before;
+  ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &before), 0);
+  ck_assert_uint_ge(before.rlim_max, 100);
+  struct spec_rlimit rl[] = {
+      {.type = "RLIMIT_NOFILE", .soft = 64, .hard = 100},
+      {.type = "RLIMIT_CORE", .soft = 0, .hard = 0},
+  };
+  struct spec_process p = {.rlimits = rl, .n_rlimits = 2};
+  _cleanup_error_ struct husk_error *err = NULL;
+  ck_assert_int_eq(process_set_rlimits(&p, &err), 0);
+  struct rlimit got;
+  ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &got), 0);
+  ck_assert_uint_eq(got.rlim_cur, 64);
+  ck_assert_uint_eq(got.rlim_max, 100);
+  ck_assert_int_eq(getrlimit(RLIMIT_CORE, &got), 0);
+  ck_assert_uint_eq(got.rlim_cur, 0);
+  ck_assert_uint_eq(got.rlim_max, 0);
+}
+END_TEST
+
+START_TEST(test_rlimits_unknown) {
+  struct rlimit before, after;
+  ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &before), 0);
+  struct spec_rlimit rl[] = {
+      {.type = "RLIMIT_NOFILE", .soft = 10, .hard = 10},
+      {.type = "RLIMIT_FOO", .soft = 1, .hard = 1},
+  };
+  struct spec_process p = {.rlimits = rl, .n_rlimits = 2};
+  _cleanup_error_ struct husk_error *err = NULL;
+  ck_assert_int_eq(process_set_rlimits(&p, &err), -EINVAL);
+  ck_assert_str_eq(err->message, "process.rlimits[1].type: unknown rlimit \"RLIMIT_FOO\"");
+  /* Checked before anything was set: the first entry did not apply. */
+  ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &after), 0);
+  ck_assert_uint_eq(after.rlim_cur, before.rlim_cur);
+  ck_assert_uint_eq(after.rlim_max, before.rlim_max);
+}
+END_TEST
+
+START_TEST(test_rlimits_soft_above_hard) {
+  struct spec_rlimit rl[] = {{.type = "RLIMIT_NOFILE", .soft = 200, .hard = 100}};
+  struct spec_process p = {.rlimits = rl, .n_rlimits = 1};
+  _cleanup_error_ struct husk_error *err = NULL;
+  ck_assert_int_eq(process_set_rlimits(&p, &err), -EINVAL);
+  ck_assert_str_eq(
+      err->message,
+      "process.rlimits[0]: setrlimit RLIMIT_NOFILE soft 200 hard 100: Invalid argument");
+}
+END_TEST
+
+static int read_oom_score_adj(void) {
+  _cleanup_free_ char *text = NULL;
+  ck_assert_int_eq(read_file_at(AT_FDCWD, "/proc/self/oom_score_adj", 64, &text, NULL), 0);
+  return atoi(text);
+}
+
+/* Raising the score needs no privilege, so this runs as any user. */
+START_TEST(test_oom_score_adj) {
+  _cleanup_error_ struct husk_error *err = NULL;
+  int start = read_oom_score_adj();
+  int want = start < 900 ? start + 100 : 1000;
+  ck_assert_int_eq(process_set_oom_score_adj(getpid(), want, &err), 0);
+  ck_assert_int_eq(read_oom_score_adj(), want);
+  ck_assert_int_eq(process_set_oom_score_adj(0, 1000, &err), 0);
+  ck_assert_int_eq(read_oom_score_adj(), 1000);
+}
+END_TEST
+
+START_TEST(test_oom_score_adj_errors) {
+  _cleanup_error_ struct husk_error *err = NULL;
+  /* pid_max is at most 4194304, so this pid never exists */
+  ck_assert_int_eq(process_set_oom_score_adj(2000000000, 0, &err), -ENOENT);
+  ck_assert_str_eq(err->message, "process.oomScoreAdj: open /proc/2000000000/oom_score_adj: No "
+                                 "such file or directory");
+  husk_error_freep(&err);
+  ck_assert_int_eq(process_set_oom_score_adj(0, 5000, &err), -EINVAL);
+  ck_assert_str_eq(err->message, "process.oomScoreAdj: write 5000 to /proc/self/oom_score_adj: "
+                                 "Invalid argument");
+}
+END_TEST
+
+static bool no_new_privs_in_status(void) {
+  _cleanup_free_ char *status = NULL;
+  ck_assert_int_eq(read_file_at(AT_FDCWD, "/proc/self/status", 1 << 16, &status, NULL), 0);
+  return strstr(status, "NoNewPrivs:\t1") != NULL;
+}
+
+START_TEST(test_no_new_privs) {
+  _cleanup_error_ struct husk_error *err = NULL;
+  struct spec_process p = {.no_new_privileges = false};
+  ck_assert_int_eq(process_set_no_new_privs(&p, &err), 0);
+  ck_assert(!no_new_privs_in_status());
+  p.no_new_privileges = true;
+  ck_assert_int_eq(process_set_no_new_privs(&p, &err), 0);
+  ck_assert(no_new_privs_in_status());
+}
+END_TEST
+
 static Suite *process_suite(void) {
   Suite *s = suite_create("process");
   TCase *sig = tcase_create("signals");
@@ -600,6 +733,15 @@ static Suite *process_suite(void) {
   tcase_add_test(user, test_set_user_root);
   tcase_add_test(user, test_set_user_userns);
   suite_add_tcase(s, user);
+  TCase *limits = tcase_create("limits");
+  tcase_add_test(limits, test_rlimit_names);
+  tcase_add_test(limits, test_rlimits_set);
+  tcase_add_test(limits, test_rlimits_unknown);
+  tcase_add_test(limits, test_rlimits_soft_above_hard);
+  tcase_add_test(limits, test_oom_score_adj);
+  tcase_add_test(limits, test_oom_score_adj_errors);
+  tcase_add_test(limits, test_no_new_privs);
+  suite_add_tcase(s, limits);
   return s;
 }
 
