@@ -2,6 +2,7 @@
  * fallback walk), mount_flags_to_string, and, when run as root, a whole rootfs_prepare,
  * rootfs_pivot and rootfs_finalize in a throwaway mount namespace. */
 #include <check.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
@@ -277,6 +278,22 @@ static bool is_chr(const char *path, unsigned maj, unsigned min) {
          minor(st.st_rdev) == min;
 }
 
+/* A v1 host's hierarchies under /sys/fs/cgroup are read-only too, not only the tmpfs. */
+static void check_cgroup_hierarchies_readonly(void) {
+  DIR *d = opendir("/sys/fs/cgroup");
+  REQUIRE(d);
+  int n = 0;
+  for (struct dirent *de; (de = readdir(d));) {
+    _cleanup_free_ char *p = xasprintf("/sys/fs/cgroup/%s", de->d_name);
+    if (de->d_type == DT_DIR && fs_is(p, CGROUP_SUPER_MAGIC)) {
+      REQUIRE(is_readonly(p));
+      n++;
+    }
+  }
+  closedir(d);
+  REQUIRE(n > 0);
+}
+
 static void check_container_view(bool cgroup2_host) {
   char buf[PATH_MAX];
   REQUIRE(getcwd(buf, sizeof buf) && strcmp(buf, "/") == 0);
@@ -310,6 +327,8 @@ static void check_container_view(bool cgroup2_host) {
   REQUIRE(!(sv.f_flag & (ST_RELATIME | ST_NOATIME)));
   REQUIRE(fs_is("/sys/fs/cgroup", cgroup2_host ? CGROUP2_SUPER_MAGIC : TMPFS_MAGIC));
   REQUIRE(is_readonly("/sys/fs/cgroup"));
+  if (!cgroup2_host)
+    check_cgroup_hierarchies_readonly();
 }
 
 static void write_proc(const char *path, const char *text) {
