@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -17,9 +18,11 @@
 
 #include "console.h"
 #include "error.h"
+#include "hooks.h"
 #include "init.h"
 #include "log.h"
 #include "namespaces/namespaces.h"
+#include "process.h"
 #include "seccomp/seccomp.h"
 #include "spec.h"
 #include "state.h"
@@ -44,10 +47,38 @@ struct create_ctx {
   struct seccomp_program *seccomp; /* compiled here, loaded by the init */
 };
 
+static json_t *annotations_json(const struct spec *spec) {
+  json_t *ann = json_object();
+  for (size_t i = 0; i < spec->n_annotations; i++)
+    json_object_set_new(ann, spec->annotations[i].key, json_string(spec->annotations[i].value));
+  return ann;
+}
+
+/* The OCI state of the container being created, for its hooks. */
+static char *create_state_text(const struct create_ctx *c, enum container_status status) {
+  _cleanup_json_ json_t *ann = annotations_json(c->spec);
+  _cleanup_free_ char *now = now_rfc3339();
+  struct container_state st = {
+      .id = (char *)c->opts->id,
+      .pid = c->pid,
+      .bundle = c->bundle,
+      .rootfs = c->rootfs,
+      .created = now,
+      .owner = geteuid(),
+      .annotations = ann,
+  };
+  return hooks_state_text(&st, status);
+}
+
 static void create_ctx_release(struct create_ctx *c, bool failed) {
   if (failed && c->pid > 0) {
     kill(c->pid, SIGKILL);
     waitpid(c->pid, NULL, 0);
+    /* The container existed, so its end is any container's: its poststop hooks run. */
+    if (c->spec->hooks[HOOK_POSTSTOP].n) {
+      _cleanup_free_ char *state = create_state_text(c, STATUS_STOPPED);
+      hooks_run_warn(c->spec, HOOK_POSTSTOP, state);
+    }
   }
   if (failed && c->pidfd >= 0)
     close(c->pidfd);
@@ -248,10 +279,43 @@ static _Noreturn void run_init(struct create_ctx *c) {
   init_main(&a);
 }
 
+/* prestart (deprecated) and createRuntime hooks run here, in the runtime's namespaces with
+ * the rootfs mounted. The init's createContainer and startContainer hooks get their state
+ * from here too: only the parent knows the init's pid as the runtime sees it. */
+static int run_create_hooks(struct create_ctx *c, char **ret_child_state, struct husk_error **err) {
+  const struct spec_hook_list *h = c->spec->hooks;
+  bool here = h[HOOK_PRESTART].n || h[HOOK_CREATE_RUNTIME].n;
+  bool child = h[HOOK_CREATE_CONTAINER].n || h[HOOK_START_CONTAINER].n;
+  *ret_child_state = NULL;
+  if (!here && !child)
+    return 0;
+  _cleanup_free_ char *state = create_state_text(c, STATUS_CREATING);
+  int r = hooks_run(c->spec, HOOK_PRESTART, state, err);
+  if (r >= 0)
+    r = hooks_run(c->spec, HOOK_CREATE_RUNTIME, state, err);
+  if (r < 0)
+    return r;
+  if (child && strlen(state) > SYNC_MAX_PAYLOAD)
+    return husk_error_set(err, E2BIG,
+                          "hooks: the container's state is %zu bytes; createContainer and "
+                          "startContainer hooks can get at most %d",
+                          strlen(state), SYNC_MAX_PAYLOAD);
+  if (child)
+    *ret_child_state = TAKE_PTR(state);
+  return 0;
+}
+
 /* Walk the init through the protocol in sync.h until it waits on the exec fifo. */
 static int drive_init(struct create_ctx *c, struct husk_error **err) {
   int fd = c->sync_fds[0];
   const struct spec_linux *lx = &c->spec->linux_;
+  const struct spec_process *proc = c->spec->process;
+  /* From here, through the host's procfs, while the init still runs husk. */
+  if (proc->has_oom_score_adj) {
+    int r = process_set_oom_score_adj(c->pid, proc->oom_score_adj, err);
+    if (r < 0)
+      return r;
+  }
   if (c->clone_flags & CLONE_NEWUSER) {
     int r = ns_write_id_maps(c->pid, lx->uid_mappings, lx->n_uid_mappings, lx->gid_mappings,
                              lx->n_gid_mappings, geteuid() != 0, err);
@@ -264,7 +328,11 @@ static int drive_init(struct create_ctx *c, struct husk_error **err) {
   r = sync_expect(fd, SYNC_MOUNTS_DONE, err);
   if (r < 0)
     return r;
-  r = sync_send(fd, SYNC_HOOKS_DONE, 0, NULL, 0, err);
+  _cleanup_free_ char *child_state = NULL;
+  r = run_create_hooks(c, &child_state, err);
+  if (r < 0)
+    return r;
+  r = sync_send(fd, SYNC_HOOKS_DONE, 0, child_state, child_state ? strlen(child_state) : 0, err);
   if (r < 0)
     return r;
   return sync_expect(fd, SYNC_CREATED, err);
@@ -290,10 +358,7 @@ static int write_pid_file(const char *path, pid_t pid, struct husk_error **err) 
 }
 
 static int record_created(struct create_ctx *c, struct husk_error **err) {
-  _cleanup_json_ json_t *ann = json_object();
-  for (size_t i = 0; i < c->spec->n_annotations; i++)
-    json_object_set_new(ann, c->spec->annotations[i].key,
-                        json_string(c->spec->annotations[i].value));
+  _cleanup_json_ json_t *ann = annotations_json(c->spec);
   _cleanup_free_ char *now = now_rfc3339();
   struct container_state st = {
       .id = (char *)c->opts->id,
@@ -334,6 +399,8 @@ int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret
   }
   if (r >= 0)
     r = make_exec_fifo(&c, err);
+  if (r >= 0)
+    r = hooks_save_config(c.state_fd, c.spec, err);
   if (r >= 0)
     r = sync_pair(c.sync_fds, err);
   int pid_ns_fd = c.ns_fds[ns_type_index(CLONE_NEWPID)];
@@ -379,6 +446,30 @@ static int pidfd_for(const struct container_state *st, struct husk_error **err) 
   return fd;
 }
 
+/* The init keeps the fifo open until execve closes it (close-on-exec), after its
+ * startContainer hooks: EOF says the process runs, a '1' that it could not start. So start
+ * returns, and poststart hooks run, only once the process is running (runtime-spec). */
+static int wait_for_exec(int fifo, struct husk_error **err) {
+  for (;;) {
+    char byte;
+    ssize_t n = read(fifo, &byte, 1);
+    if (n == 0) {
+      TRACE(0, "the fifo closed: the init has replaced itself with the process",
+            "read(%s) = 0 /* EOF */", EXEC_FIFO);
+      return 0;
+    }
+    if (n == 1)
+      return husk_error_set(err, ECANCELED,
+                            "the container's process did not start (its stderr says why)");
+    if (errno == EAGAIN) {
+      struct pollfd p = {.fd = fifo, .events = POLLIN};
+      poll(&p, 1, -1);
+    } else if (errno != EINTR) {
+      return husk_error_sys(err, "read %s", EXEC_FIFO);
+    }
+  }
+}
+
 /* Open the fifo for reading (which lets the init's blocking open for writing finish) and wait
  * for its byte, watching the init's pidfd so a dead init cannot hang us. */
 static int release_init(int state_fd, const struct container_state *st, struct husk_error **err) {
@@ -408,7 +499,7 @@ static int release_init(int state_fd, const struct container_state *st, struct h
   if (read(fifo, &byte, 1) != 1)
     return husk_error_set(err, EPIPE, "container init closed the exec fifo");
   unlinkat(state_fd, EXEC_FIFO, 0);
-  return 0;
+  return wait_for_exec(fifo, err);
 }
 
 int container_start(const char *root, const char *id, struct husk_error **err) {
@@ -425,7 +516,13 @@ int container_start(const char *root, const char *id, struct husk_error **err) {
   if (r < 0)
     return husk_error_wrap(err, "start %s", id);
   st->started = true;
-  return state_write(fd, st, err);
+  r = state_write(fd, st, err);
+  if (r < 0)
+    return r;
+  /* With the lock shared, a poststart hook may run `husk state`; its failure only warns. */
+  flock(fd, LOCK_SH);
+  hooks_run_saved(fd, st, HOOK_POSTSTART, STATUS_RUNNING);
+  return 0;
 }
 
 /* Every process in the container's pid namespace (it made its own): found by comparing
@@ -523,5 +620,9 @@ int container_delete(const char *root, const char *id, bool force, struct husk_e
     if (r < 0)
       return husk_error_wrap(err, "delete %s", id);
   }
+  /* The process is gone, the state dir still there; with the lock shared a poststop hook
+   * may run `husk state`. Failures only warn. */
+  flock(fd, LOCK_SH);
+  hooks_run_saved(fd, st, HOOK_POSTSTOP, STATUS_STOPPED);
   return state_dir_remove(root, id, err);
 }

@@ -11,8 +11,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "capabilities.h"
 #include "console.h"
 #include "error.h"
+#include "hooks.h"
 #include "log.h"
 #include "namespaces/namespaces.h"
 #include "process.h"
@@ -25,6 +27,19 @@
 #ifndef KEYCTL_JOIN_SESSION_KEYRING
 #define KEYCTL_JOIN_SESSION_KEYRING 1
 #endif
+
+/* Until execve the init runs the husk binary. A container process that could open
+ * /proc/<init>/exe (say, one sharing the pid namespace, between create and start) could
+ * overwrite husk on the host (CVE-2019-5736); a non-dumpable process's /proc files need
+ * CAP_SYS_PTRACE over it. Credential changes reset the flag, so it is set again after them. */
+static int make_undumpable(struct husk_error **err) {
+  int r = prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  TRACE(r, "no container process may open /proc/<init>/exe, the husk binary (CVE-2019-5736)",
+        "prctl(PR_SET_DUMPABLE, 0)");
+  if (r < 0)
+    return husk_error_sys(err, "prctl(PR_SET_DUMPABLE, 0)");
+  return 0;
+}
 
 /* The parent blocked signals to forward them; the init starts with a clean mask, and dies
  * with `husk create` while it is being set up. */
@@ -39,7 +54,8 @@ static int begin(struct init_args *a, struct husk_error **err) {
     return husk_error_sys(err, "prctl(PR_SET_PDEATHSIG)");
   if (getppid() == 1)
     return husk_error_set(err, ESRCH, "husk create exited during setup");
-  return 0;
+  /* In a new user namespace, not before the maps: a rootless parent writes our /proc files. */
+  return a->new_user_ns ? 0 : make_undumpable(err);
 }
 
 /* Join the namespaces the config gives by path, in ns_types order (user first, mount last). */
@@ -63,6 +79,8 @@ static int join_namespaces(struct init_args *a, struct husk_error **err) {
  * has written the maps; then it becomes root there (as in a joined one). */
 static int become_root(struct init_args *a, struct husk_error **err) {
   int r = sync_expect(a->sync_fd, SYNC_MAPS_DONE, err);
+  if (r >= 0 && a->new_user_ns)
+    r = make_undumpable(err);
   if (r < 0 || !(a->new_user_ns || a->joined_user_ns))
     return r;
   r = setresgid(0, 0, 0);
@@ -102,9 +120,15 @@ static int build_rootfs(struct init_args *a, struct husk_error **err) {
   r = sync_send(a->sync_fd, SYNC_MOUNTS_DONE, 0, NULL, 0, err);
   if (r < 0)
     return r;
-  r = sync_expect(a->sync_fd, SYNC_HOOKS_DONE, err);
+  r = sync_expect_data(a->sync_fd, SYNC_HOOKS_DONE, &a->hook_state, err);
   if (r < 0)
     return r;
+  /* In the container's namespaces, but before pivot_root: hook paths are the host's. */
+  if (a->spec->hooks[HOOK_CREATE_CONTAINER].n) {
+    r = hooks_run(a->spec, HOOK_CREATE_CONTAINER, a->hook_state ? a->hook_state : "{}", err);
+    if (r < 0)
+      return r;
+  }
   r = rootfs_pivot(a->rootfs, a->no_pivot, err);
   if (r < 0)
     return r;
@@ -152,17 +176,22 @@ struct exec_plan {
   char *path;
   char **env;
   char *env_extra;
+  struct cap_sets caps;
 };
 
 static int prepare_process(struct init_args *a, struct exec_plan *plan, struct husk_error **err) {
   const struct spec_process *proc = a->spec->process;
+  /* Checked before anything changes: an unknown capability name is a config error. */
+  int r = capabilities_parse(proc->capabilities, &plan->caps, err);
+  if (r < 0)
+    return r;
   if (a->console_fd >= 0) {
-    int r = console_setup(a->console_fd, proc, err);
+    r = console_setup(a->console_fd, proc, err);
     closep(&a->console_fd);
     if (r < 0)
       return r;
   }
-  int r = process_build_env(proc, &plan->env, &plan->env_extra, err);
+  r = process_build_env(proc, &plan->env, &plan->env_extra, err);
   if (r < 0)
     return r;
   r = process_find_executable(proc->args[0], (const char *const *)plan->env, &plan->path, err);
@@ -174,17 +203,53 @@ static int prepare_process(struct init_args *a, struct exec_plan *plan, struct h
   r = join_session_keyring(a, err);
   if (r < 0)
     return r;
+  r = process_set_rlimits(proc, err);
+  if (r < 0)
+    return r;
   r = load_seccomp(a, true, err);
+  if (r < 0)
+    return r;
+  r = capabilities_keep(err);
   if (r < 0)
     return r;
   r = process_set_user(proc, err);
   if (r < 0)
     return r;
+  r = capabilities_apply(&plan->caps, err);
+  if (r < 0)
+    return r;
+  r = process_set_no_new_privs(proc, err);
+  if (r < 0)
+    return r;
+  r = make_undumpable(err);
+  if (r < 0)
+    return r;
   return close_stray_fds(a, err);
 }
 
+/* After `start` released the init: in the container, with the process's user and
+ * capabilities, the state as "created" (the process has not run yet, as with runc). */
+static int run_start_hooks(struct init_args *a, struct husk_error **err) {
+  if (!a->spec->hooks[HOOK_START_CONTAINER].n)
+    return 0;
+  _cleanup_free_ char *state = NULL;
+  int r = hooks_state_with_status(a->hook_state ? a->hook_state : "{}", "created", &state, err);
+  if (r < 0)
+    return r;
+  return hooks_run(a->spec, HOOK_START_CONTAINER, state, err);
+}
+
+/* After `start` released the init, a failure is printed to the container's stderr and a '1'
+ * on the fifo tells `start` that the process will not run. */
+static _Noreturn void fail_to_start(int fifo, const char *message, int status) {
+  log_error("%s", message);
+  write_all(fifo, "1", 1);
+  _exit(status);
+}
+
 /* Tell the parent we are created, then block until `husk start` opens the fifo. From here
- * on there is no parent listening: a failure is printed to the container's stderr. */
+ * on there is no parent listening. The fifo stays open until execve closes it (close-on-exec):
+ * that EOF tells `start` the process runs, so poststart hooks come after it. */
 static _Noreturn void wait_for_start_and_exec(struct init_args *a, struct exec_plan *plan) {
   prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
   _cleanup_error_ struct husk_error *err = NULL;
@@ -199,18 +264,17 @@ static _Noreturn void wait_for_start_and_exec(struct init_args *a, struct exec_p
     log_error("open exec fifo: %s", strerror(errno));
     _exit(1);
   }
-  close(fd);
   closep(&a->fifo_fd);
-  if (load_seccomp(a, false, &err) < 0) {
-    log_error("%s", err->message);
-    _exit(1);
-  }
+  if (run_start_hooks(a, &err) < 0)
+    fail_to_start(fd, err->message, 1);
+  if (load_seccomp(a, false, &err) < 0)
+    fail_to_start(fd, err->message, 1);
   const char *const *args = a->spec->process->args;
   TRACE(0, "replace husk with the container's process", "execve(\"%s\", [\"%s\"%s], env)",
         plan->path, args[0], args[1] ? ", ..." : "");
   execve(plan->path, (char *const *)args, plan->env);
-  log_error("exec %s: %s", plan->path, strerror(errno));
-  _exit(127);
+  _cleanup_free_ char *message = xasprintf("exec %s: %s", plan->path, strerror(errno));
+  fail_to_start(fd, message, 127);
 }
 
 _Noreturn void init_main(struct init_args *a) {

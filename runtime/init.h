@@ -23,6 +23,8 @@ struct init_args {
   bool new_user_ns;     /* the clone made a user namespace: wait for the maps */
   bool joined_user_ns;  /* already joined (by the clone helper): become root in it */
   bool new_net_ns;      /* the clone made a network namespace: bring up lo */
+  char *hook_state;     /* the state JSON for createContainer/startContainer hooks, received
+                           with SYNC_HOOKS_DONE; NULL when the config has none */
 };
 
 /* Runs in the cloned child; never returns. Failures go back over the sync socket. */

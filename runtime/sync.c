@@ -70,6 +70,10 @@ static int sync_recv(int fd, struct sync_msg *msg, struct husk_error **err) {
 }
 
 int sync_expect(int fd, enum sync_type want, struct husk_error **err) {
+  return sync_expect_data(fd, want, NULL, err);
+}
+
+int sync_expect_data(int fd, enum sync_type want, char **ret_data, struct husk_error **err) {
   _cleanup_free_ struct sync_msg *msg = xmalloc(sizeof(*msg));
   for (;;) {
     int r = sync_recv(fd, msg, err);
@@ -84,6 +88,8 @@ int sync_expect(int fd, enum sync_type want, struct husk_error **err) {
     if (msg->type != want)
       return husk_error_set(err, EPROTO, "expected %s from container init, got %s",
                             sync_type_name(want), sync_type_name(msg->type));
+    if (ret_data)
+      *ret_data = msg->len ? xstrdup(msg->data) : NULL;
     return 0;
   }
 }

@@ -10,8 +10,15 @@
  *   1    parent  SYNC_MAPS_DONE      -                uid/gid maps written (or none needed): the
  *                                                     child may now act as root in its user ns
  *   2    child   SYNC_MOUNTS_DONE    -                the rootfs is mounted, not yet pivoted: the
- *                                                     parent runs createRuntime hooks
- *   3    parent  SYNC_HOOKS_DONE     -                the child goes on: pivot_root, process setup
+ *                                                     parent runs prestart and createRuntime hooks
+ *   3    parent  SYNC_HOOKS_DONE     state JSON or -  prestart and createRuntime hooks ran; the
+ *                                                     child goes on: createContainer hooks,
+ *                                                     pivot_root, process setup. The payload is
+ *                                                     the OCI state ("creating", the init's pid
+ *                                                     as husk sees it) for the createContainer
+ *                                                     and startContainer hooks, at most
+ *                                                     SYNC_MAX_PAYLOAD (16 KiB); empty when the
+ *                                                     config has neither
  *   4    child   SYNC_CREATED        -                all set up; the child now blocks on the exec
  *                                                     fifo until `husk start` opens it
  */
@@ -49,5 +56,7 @@ int sync_send(int fd, enum sync_type type, int code, const void *data, size_t le
 /* Receive messages until one of type want arrives. SYNC_LOG records are printed on the way,
  * a SYNC_ERROR becomes *err with the child's message, and EOF says the child died. */
 int sync_expect(int fd, enum sync_type want, struct husk_error **err);
+/* The same, and *ret_data gets the message's payload as a malloc'd string (NULL when empty). */
+int sync_expect_data(int fd, enum sync_type want, char **ret_data, struct husk_error **err);
 /* Child side: report the error and leave. Never returns. */
 _Noreturn void sync_fail(int fd, struct husk_error *err);
