@@ -305,6 +305,19 @@ static int run_create_hooks(struct create_ctx *c, char **ret_child_state, struct
   return 0;
 }
 
+/* Only the init is to join the pid namespace: what husk forks after it (hooks, which run in
+ * the runtime's namespaces) stays in husk's own, whose fd is kept to go back to it. */
+static int join_pid_ns_for_init(int pid_ns_fd, int *ret_own_fd, struct husk_error **err) {
+  _cleanup_close_ int own = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+  if (own < 0)
+    return husk_error_sys(err, "open /proc/self/ns/pid");
+  int r = ns_join(pid_ns_fd, CLONE_NEWPID, "pid", err);
+  if (r < 0)
+    return r;
+  *ret_own_fd = TAKE_FD(own);
+  return 0;
+}
+
 /* Walk the init through the protocol in sync.h until it waits on the exec fifo. */
 static int drive_init(struct create_ctx *c, struct husk_error **err) {
   int fd = c->sync_fds[0];
@@ -404,8 +417,9 @@ int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret
   if (r >= 0)
     r = sync_pair(c.sync_fds, err);
   int pid_ns_fd = c.ns_fds[ns_type_index(CLONE_NEWPID)];
+  _cleanup_close_ int own_pid_ns = -1;
   if (r >= 0 && pid_ns_fd >= 0) /* joining a pid namespace applies to our children */
-    r = ns_join(pid_ns_fd, CLONE_NEWPID, "pid", err);
+    r = join_pid_ns_for_init(pid_ns_fd, &own_pid_ns, err);
   int user_ns_fd = c.ns_fds[ns_type_index(CLONE_NEWUSER)];
   if (r >= 0) {
     r = user_ns_fd >= 0 ? clone_init_in_user_ns(user_ns_fd, c.clone_flags, &c.pidfd, err)
@@ -413,6 +427,11 @@ int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret
     if (r == 0)
       run_init(&c);
     c.pid = r;
+  }
+  if (own_pid_ns >= 0) {
+    int back = ns_join(own_pid_ns, CLONE_NEWPID, "husk's own", r < 0 ? NULL : err);
+    if (r >= 0 && back < 0)
+      r = back;
   }
   if (r >= 0) {
     closep(&c.sync_fds[1]);

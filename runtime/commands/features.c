@@ -27,8 +27,10 @@ static const char *const mount_options[] = {
 static const char *const namespaces[] = {"cgroup", "ipc", "mount", "network", "pid",
                                          "user",   "uts", "time",  NULL};
 
-/* Hooks are parsed but not run yet, so none is advertised. */
-static const char *const hooks[] = {NULL};
+/* Every phase runs (runtime/hooks.c), prestart too although the spec deprecates it. */
+static const char *const hooks[] = {
+    "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
+    NULL};
 
 /* The table the team updates as features land. Only what husk actually honours belongs
  * here: a consumer (containerd, podman) trusts this to decide what it may ask for. */

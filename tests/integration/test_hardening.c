@@ -611,13 +611,19 @@ static void attacker(json_t *config, void *data) {
 
 struct join_pid {
   char path[64];
+  const char *shared;
 };
 
+/* B joins A's pid namespace; its createRuntime hook notes which pid namespace it ran in. */
 static void join_pid_ns(json_t *config, void *data) {
   struct join_pid *j = data;
   h_config_remove_namespace(config, "pid");
   h_config_append(config, "linux.namespaces",
                   json_pack("{s:s, s:s}", "type", "pid", "path", j->path));
+  _h_free_ char *cmd = NULL;
+  ck_assert(asprintf(&cmd, "readlink /proc/self/ns/pid > %s/hook-ns", j->shared) > 0);
+  h_config_append(config, "hooks.createRuntime",
+                  json_pack("{s:s, s:[s, s, s]}", "path", "/bin/sh", "args", "sh", "-c", cmd));
 }
 
 /* The pid of a host pid in its innermost pid namespace (the last NSpid field). */
@@ -648,7 +654,7 @@ START_TEST(test_init_exe_not_openable) {
   ck_assert_msg(ca.status == 0, "create A: %s", ca.err);
   _h_result_ struct h_result sa = h_rt("start", id_a, NULL);
   ck_assert_msg(sa.status == 0, "start A: %s", sa.err);
-  struct join_pid j;
+  struct join_pid j = {.shared = shared};
   snprintf(j.path, sizeof(j.path), "/proc/%d/ns/pid", (int)h_state_pid(id_a));
   _h_free_ char *bundle_b = bundle_with("exe-b", "true", join_pid_ns, &j);
   _h_free_ char *id_b = h_id_new("exe-b");
@@ -667,6 +673,15 @@ START_TEST(test_init_exe_not_openable) {
   _h_free_ char *got = h_read(result);
   ck_assert_msg(strcmp(got, "read-denied write-denied\n") == 0,
                 "a container process could open the init's /proc/<pid>/exe: %s", got);
+  /* Hooks run in the runtime's namespaces, though the init joined another pid namespace. */
+  char own[64] = "";
+  ck_assert_int_gt(readlink("/proc/self/ns/pid", own, sizeof(own) - 1), 0);
+  _h_free_ char *hook_ns_file = NULL;
+  ck_assert(asprintf(&hook_ns_file, "%s/hook-ns", shared) > 0);
+  _h_free_ char *hook_ns = h_read(hook_ns_file);
+  ck_assert_msg(hook_ns && strncmp(hook_ns, own, strlen(own)) == 0,
+                "the createRuntime hook ran in pid namespace %s, not the runtime's %s", hook_ns,
+                own);
 }
 END_TEST
 

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "commands/commands.h"
 #include "error.h"
 #include "hooks.h"
 #include "spec.h"
@@ -330,6 +331,17 @@ START_TEST(test_saved_config) {
 }
 END_TEST
 
+/* `husk features` advertises every phase, since every one runs. */
+START_TEST(test_features_lists_hooks) {
+  _cleanup_json_ json_t *f = features_json();
+  json_t *hooks = json_object_get(f, "hooks");
+  ck_assert_int_eq(json_array_size(hooks), HOOK_PHASE_COUNT);
+  for (int ph = 0; ph < HOOK_PHASE_COUNT; ph++)
+    ck_assert_str_eq(json_string_value(json_array_get(hooks, (size_t)ph)),
+                     spec_hook_phase_name((enum spec_hook_phase)ph));
+}
+END_TEST
+
 static Suite *hooks_suite(void) {
   Suite *s = suite_create("hooks");
   TCase *run = tcase_create("run");
@@ -352,6 +364,7 @@ static Suite *hooks_suite(void) {
   tcase_add_test(phases, test_state_with_status);
   tcase_add_test(phases, test_state_text);
   tcase_add_test(phases, test_saved_config);
+  tcase_add_test(phases, test_features_lists_hooks);
   suite_add_tcase(s, phases);
   return s;
 }
