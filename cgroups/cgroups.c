@@ -184,7 +184,13 @@ int cgroup_create(const struct cgroup_host *host, const char *path, const char *
   for (size_t i = 0; i < n && r >= 0; i++) {
     char *full = full_path(&h[i], rel);
     unsigned made = 0;
-    r = make_path(host, h[i].mount, full, &made, err);
+    for (int tries = 0; tries < 3; tries++) { /* ENOENT: a delete removed a shared parent */
+      if (tries && err)
+        husk_error_freep(err);
+      r = make_path(host, h[i].mount, full, &made, err);
+      if (r != -ENOENT)
+        break;
+    }
     if (r < 0) {
       free(full);
       break;

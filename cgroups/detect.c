@@ -47,8 +47,10 @@ const char *cgroup_kind_name(enum cgroup_kind kind) {
 int cg_detect_layout(const struct cgroup_host *host, enum cgroup_kind *ret_kind, char **ret_unified,
                      struct husk_error **err) {
   long type = host->fs_type(host->root);
-  TRACE(type, "which cgroup host is this: cgroup2 here means pure v2", "statfs(\"%s\") = 0x%lx",
-        host->root, type < 0 ? 0 : type);
+  if (type < 0)
+    errno = (int)-type;
+  TRACE(type < 0 ? -1 : 0, "which cgroup host is this: cgroup2 here means pure v2",
+        "statfs(\"%s\", {f_type=0x%lx})", host->root, type < 0 ? 0 : type);
   if (type < 0)
     return husk_error_errno(err, (int)-type, "statfs %s", host->root);
   if (type == CG_CGROUP2_MAGIC) {

@@ -125,7 +125,8 @@ static int v1_quota_period(const char *dir, const struct spec_cpu *c, struct hus
   if (c->period.set && c->period.value) {
     r = cg_writef(dir, "cpu.cfs_period_us", why, err, "%" PRIu64, c->period.value);
     if (r == -EINVAL && c->quota.set) {
-      husk_error_freep(err);
+      if (err)
+        husk_error_freep(err);
       r = write_i64(dir, "cpu.cfs_quota_us", c->quota.value, qf, why, err);
       return r < 0 ? r
                    : write_i64(dir, "cpu.cfs_period_us", (int64_t)c->period.value, pf, why, err);

@@ -84,8 +84,12 @@ static int check_usage(const char *dir, const struct spec_memory *m, struct husk
 /* memory.swap.max is swap alone; the spec's swap is memory+swap (see cgroup_swap_to_v2). */
 static int v2_swap(const char *dir, const struct spec_memory *m, struct husk_error **err) {
   const char *field = "linux.resources.memory.swap";
-  int64_t v;
-  int r = cgroup_swap_to_v2(m->swap.value, m->limit.set ? m->limit.value : 0, &v, err);
+  int64_t v, limit = m->limit.set ? m->limit.value : 0;
+  uint64_t cur;
+  /* `update --memory-swap` alone: the limit in force is the one to add swap to */
+  if (!m->limit.set && cg_read_u64(dir, "memory.max", &cur, NULL) == 0)
+    limit = cur == UINT64_MAX ? -1 : (int64_t)cur;
+  int r = cgroup_swap_to_v2(m->swap.value, limit, &v, err);
   if (r < 0)
     return husk_error_wrap(err, "%s", field);
   if (!cg_has(dir, "memory.swap.max")) {

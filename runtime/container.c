@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroups/cgroups.h"
 #include "console.h"
 #include "error.h"
 #include "hooks.h"
@@ -45,6 +46,9 @@ struct create_ctx {
   int pidfd;
   bool state_dir_made;
   struct seccomp_program *seccomp; /* compiled here, loaded by the init */
+  struct cgroup *cgroup;           /* made before the clone; removed again if create fails */
+  int cgroup_fd;                   /* its v2 directory for CLONE_INTO_CGROUP, else -1 */
+  bool unshare_cgroupns;           /* the init makes its cgroup namespace once moved in */
 };
 
 static json_t *annotations_json(const struct spec *spec) {
@@ -82,6 +86,10 @@ static void create_ctx_release(struct create_ctx *c, bool failed) {
   }
   if (failed && c->pidfd >= 0)
     close(c->pidfd);
+  if (failed && c->cgroup)
+    cgroup_destroy(c->cgroup, NULL);
+  cgroup_free(c->cgroup);
+  closep(&c->cgroup_fd);
   if (failed && c->state_dir_made)
     state_dir_remove(c->opts->root, c->opts->id, NULL);
   for (size_t i = 0; i < ARRAY_SIZE(c->ns_fds); i++)
@@ -184,20 +192,22 @@ static int make_exec_fifo(struct create_ctx *c, struct husk_error **err) {
 }
 
 /* clone3 with the namespace flags and a pidfd; raw clone when the kernel lacks clone3.
+ * With cgroup_fd >= 0 the init starts right in that cgroup (CLONE_INTO_CGROUP).
  * Returns 0 in the child. */
-static pid_t clone_init(int flags, int *ret_pidfd, struct husk_error **err) {
+static pid_t clone_init(int flags, int cgroup_fd, int *ret_pidfd, struct husk_error **err) {
   int pidfd = -1;
   struct clone_args args = {
-      .flags = (uint64_t)flags | CLONE_PIDFD,
+      .flags = (uint64_t)flags | CLONE_PIDFD | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
       .pidfd = (uint64_t)(uintptr_t)&pidfd,
       .exit_signal = SIGCHLD,
+      .cgroup = cgroup_fd >= 0 ? (uint64_t)cgroup_fd : 0,
   };
   char fbuf[256];
   const char *names = ns_flags_to_string(flags & ~CLONE_PARENT, fbuf, sizeof(fbuf));
   if (flags & CLONE_PARENT)
     args.exit_signal = 0; /* the kernel takes the caller's own exit signal */
   long pid = syscall(SYS_clone3, &args, sizeof(args));
-  if (pid < 0 && errno == ENOSYS) {
+  if (pid < 0 && errno == ENOSYS && cgroup_fd < 0) {
     pid = syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, 0);
     if (pid > 0)
       TRACE(pid, "start the container's init in its new namespaces", "clone(%s%s|SIGCHLD)", names,
@@ -206,8 +216,8 @@ static pid_t clone_init(int flags, int *ret_pidfd, struct husk_error **err) {
       pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
   } else if (pid > 0) {
     TRACE(pid, "start the container's init in its new namespaces",
-          "clone3({flags=%s%s|CLONE_PIDFD, exit_signal=SIGCHLD})", names,
-          flags & CLONE_PARENT ? "|CLONE_PARENT" : "");
+          "clone3({flags=%s%s|CLONE_PIDFD%s, exit_signal=SIGCHLD})", names,
+          flags & CLONE_PARENT ? "|CLONE_PARENT" : "", cgroup_fd >= 0 ? "|CLONE_INTO_CGROUP" : "");
   }
   if (pid < 0)
     return husk_error_sys(err, "clone3 (%s)", names);
@@ -239,7 +249,7 @@ static pid_t clone_init_in_user_ns(int user_fd, int flags, int *ret_pidfd,
     _cleanup_error_ struct husk_error *e = NULL;
     int fd = -1;
     pid_t pid = ns_join(user_fd, CLONE_NEWUSER, "user", &e) < 0 ? -1
-                : clone_init(flags | CLONE_PARENT, &fd, &e);
+                : clone_init(flags | CLONE_PARENT, -1, &fd, &e);
     if (pid == 0)
       return 0; /* the init */
     int32_t msg[2] = {pid, pid < 0 ? (e ? e->code : EIO) : 0};
@@ -255,6 +265,70 @@ static pid_t clone_init_in_user_ns(int user_fd, int flags, int *ret_pidfd,
     return husk_error_errno(err, msg[1], "clone the init inside the joined user namespace");
   *ret_pidfd = (int)syscall(SYS_pidfd_open, (pid_t)msg[0], 0);
   return (pid_t)msg[0];
+}
+
+/* Configured resources that need a cgroup; device rules alone only warn without one. */
+static bool needs_cgroup(const struct spec_resources *r) {
+  return r && (r->memory || r->cpu || r->pids_limit.set || r->block_io || r->n_hugepage_limits ||
+               r->n_unified);
+}
+
+/* The container's cgroup exists with its limits before the init does (DESIGN.md §2). A new
+ * cgroup namespace is then made by the clone only when the init starts right in its cgroup
+ * (CLONE_INTO_CGROUP, v2); otherwise the init makes it once the parent has moved it in. */
+static int setup_cgroup(struct create_ctx *c, struct husk_error **err) {
+  const struct spec_linux *lx = &c->spec->linux_;
+  if (c->opts->no_cgroup) {
+    if (needs_cgroup(lx->resources))
+      return husk_error_set(err, EINVAL,
+                            "linux.resources: limits need a cgroup, and "
+                            "--cgroup-manager is disabled");
+    if (lx->resources && lx->resources->n_devices)
+      log_warn("linux.resources.devices: not enforced: --cgroup-manager is disabled");
+    return 0;
+  }
+  int r = cgroup_create(cgroup_host_default(), lx->cgroups_path, c->opts->id, &c->cgroup, err);
+  if (r >= 0)
+    r = cgroup_apply(c->cgroup, lx->resources, lx->devices, lx->n_devices, err);
+  if (r < 0)
+    return r;
+  /* The helper that clones inside a joined user namespace lacks the rights to do it. */
+  if (cgroup_can_clone_into(c->cgroup) && c->ns_fds[ns_type_index(CLONE_NEWUSER)] < 0) {
+    c->cgroup_fd = cgroup_open_dir(c->cgroup, err);
+    if (c->cgroup_fd < 0)
+      return c->cgroup_fd;
+  }
+  if ((c->clone_flags & CLONE_NEWCGROUP) && c->cgroup_fd < 0) {
+    c->clone_flags &= ~CLONE_NEWCGROUP;
+    c->unshare_cgroupns = true;
+  }
+  return 0;
+}
+
+/* A kernel before 5.7 refuses CLONE_INTO_CGROUP (E2BIG, or EINVAL for the unknown flag);
+ * then the init is cloned without it and moved in by join_cgroup. */
+static pid_t clone_into_cgroup(struct create_ctx *c, struct husk_error **err) {
+  pid_t pid = clone_init(c->clone_flags, c->cgroup_fd, &c->pidfd, err);
+  if (pid >= 0 || c->cgroup_fd < 0 || (pid != -E2BIG && pid != -EINVAL && pid != -ENOSYS))
+    return pid;
+  if (err)
+    husk_error_freep(err);
+  closep(&c->cgroup_fd);
+  if (c->clone_flags & CLONE_NEWCGROUP) {
+    c->clone_flags &= ~CLONE_NEWCGROUP;
+    c->unshare_cgroupns = true;
+  }
+  return clone_init(c->clone_flags, -1, &c->pidfd, err);
+}
+
+/* Not cloned into its cgroup: move the init in now, while it waits for SYNC_MAPS_DONE and
+ * has run none of the container's code. */
+static int join_cgroup(struct create_ctx *c, struct husk_error **err) {
+  if (c->unshare_cgroupns) /* the init makes it, but it is the container's all the same */
+    c->clone_flags |= CLONE_NEWCGROUP;
+  if (!c->cgroup || c->cgroup_fd >= 0)
+    return 0;
+  return cgroup_add_pid(c->cgroup, c->pid, err);
 }
 
 static _Noreturn void run_init(struct create_ctx *c) {
@@ -273,6 +347,7 @@ static _Noreturn void run_init(struct create_ctx *c) {
       .new_user_ns = (c->clone_flags & CLONE_NEWUSER) != 0,
       .joined_user_ns = c->ns_fds[ns_type_index(CLONE_NEWUSER)] >= 0,
       .new_net_ns = (c->clone_flags & CLONE_NEWNET) != 0,
+      .unshare_cgroupns = c->unshare_cgroupns,
   };
   memcpy(a.ns_fds, c->ns_fds, sizeof(a.ns_fds));
   closep(&c->sync_fds[0]);
@@ -372,6 +447,7 @@ static int write_pid_file(const char *path, pid_t pid, struct husk_error **err) 
 
 static int record_created(struct create_ctx *c, struct husk_error **err) {
   _cleanup_json_ json_t *ann = annotations_json(c->spec);
+  _cleanup_json_ json_t *cgroup = c->cgroup ? cgroup_save(c->cgroup) : NULL;
   _cleanup_free_ char *now = now_rfc3339();
   struct container_state st = {
       .id = (char *)c->opts->id,
@@ -383,6 +459,7 @@ static int record_created(struct create_ctx *c, struct husk_error **err) {
       .owner = geteuid(),
       .annotations = ann,
       .clone_flags = c->clone_flags,
+      .cgroup = cgroup,
   };
   int r = state_write(c->state_fd, &st, err);
   if (r < 0)
@@ -395,7 +472,7 @@ static int record_created(struct create_ctx *c, struct husk_error **err) {
 int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret_pidfd,
                      struct husk_error **err) {
   struct create_ctx c = {.opts = opts, .state_fd = -1, .fifo_fd = -1, .sync_fds = {-1, -1},
-                         .console_fd = -1, .pidfd = -1};
+                         .console_fd = -1, .pidfd = -1, .cgroup_fd = -1};
   for (size_t i = 0; i < ARRAY_SIZE(c.ns_fds); i++)
     c.ns_fds[i] = -1;
   int r = load_bundle(&c, err);
@@ -415,6 +492,8 @@ int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret
   if (r >= 0)
     r = hooks_save_config(c.state_fd, c.spec, err);
   if (r >= 0)
+    r = setup_cgroup(&c, err);
+  if (r >= 0)
     r = sync_pair(c.sync_fds, err);
   int pid_ns_fd = c.ns_fds[ns_type_index(CLONE_NEWPID)];
   _cleanup_close_ int own_pid_ns = -1;
@@ -423,7 +502,7 @@ int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret
   int user_ns_fd = c.ns_fds[ns_type_index(CLONE_NEWUSER)];
   if (r >= 0) {
     r = user_ns_fd >= 0 ? clone_init_in_user_ns(user_ns_fd, c.clone_flags, &c.pidfd, err)
-                        : clone_init(c.clone_flags, &c.pidfd, err);
+                        : clone_into_cgroup(&c, err);
     if (r == 0)
       run_init(&c);
     c.pid = r;
@@ -433,6 +512,8 @@ int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret
     if (r >= 0 && back < 0)
       r = back;
   }
+  if (r >= 0)
+    r = join_cgroup(&c, err);
   if (r >= 0) {
     closep(&c.sync_fds[1]);
     closep(&c.console_fd);
@@ -568,8 +649,22 @@ static int kill_pid_namespace(const struct container_state *st, int sig, struct 
   return 0;
 }
 
+/* Every process in the container's cgroup. A frozen one dies only once thawed (v1), so a
+ * SIGKILL thaws the cgroup too. */
+static int signal_cgroup(const struct container_state *st, int sig, struct husk_error **err) {
+  _cleanup_cgroup_ struct cgroup *cg = NULL;
+  int r = cgroup_load(cgroup_host_default(), st->cgroup, &cg, err);
+  if (r >= 0)
+    r = cgroup_kill(cg, sig, err);
+  if (r >= 0 && sig == SIGKILL && cgroup_is_frozen(cg))
+    r = cgroup_freeze(cg, false, err);
+  return r < 0 ? husk_error_wrap(err, "signal container %s", st->id) : 0;
+}
+
 static int signal_container(const struct container_state *st, int sig, bool all,
                             struct husk_error **err) {
+  if (all && st->cgroup)
+    return signal_cgroup(st, sig, err);
   if (all && !(st->clone_flags & CLONE_NEWPID))
     log_warn("kill --all: container %s shares a pid namespace; signalling its init only", st->id);
   if (all && (st->clone_flags & CLONE_NEWPID))
@@ -601,7 +696,7 @@ static int kill_and_wait(const struct container_state *st, struct husk_error **e
   _cleanup_close_ int pidfd = pidfd_for(st, NULL);
   if (pidfd < 0)
     return 0; /* already gone */
-  int r = signal_container(st, SIGKILL, (st->clone_flags & CLONE_NEWPID) != 0, err);
+  int r = signal_container(st, SIGKILL, (st->clone_flags & CLONE_NEWPID) || st->cgroup, err);
   if (r < 0)
     return r;
   syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
@@ -611,6 +706,36 @@ static int kill_and_wait(const struct container_state *st, struct husk_error **e
   /* Reap it if it happens to be our child (run in the foreground). */
   waitpid(st->pid, NULL, WNOHANG);
   return 0;
+}
+
+/* Every cgroup directory create made; what still runs in them is killed first. */
+static int remove_cgroup(const struct container_state *st, struct husk_error **err) {
+  _cleanup_cgroup_ struct cgroup *cg = NULL;
+  if (!st->cgroup)
+    return 0;
+  int r = cgroup_load(cgroup_host_default(), st->cgroup, &cg, err);
+  return r < 0 ? r : cgroup_destroy(cg, err);
+}
+
+int container_cgroup(const struct container_state *st, struct cgroup **ret,
+                     struct husk_error **err) {
+  if (!st->cgroup)
+    return husk_error_set(err, ENOTSUP,
+                          "container %s has no cgroup (it was created with --cgroup-manager "
+                          "disabled)",
+                          st->id);
+  return cgroup_load(cgroup_host_default(), st->cgroup, ret, err);
+}
+
+bool container_oom_killed(const struct container_state *st, int64_t *ret_limit) {
+  _cleanup_cgroup_ struct cgroup *cg = NULL;
+  uint64_t kills = 0;
+  if (!st->cgroup || cgroup_load(cgroup_host_default(), st->cgroup, &cg, NULL) < 0 ||
+      cgroup_oom_kills(cg, &kills, NULL) < 0 || kills == 0)
+    return false;
+  if (ret_limit && cgroup_memory_limit(cg, ret_limit, NULL) < 0)
+    *ret_limit = -1;
+  return true;
 }
 
 int container_delete(const char *root, const char *id, bool force, struct husk_error **err) {
@@ -639,6 +764,9 @@ int container_delete(const char *root, const char *id, bool force, struct husk_e
     if (r < 0)
       return husk_error_wrap(err, "delete %s", id);
   }
+  r = remove_cgroup(st, err);
+  if (r < 0)
+    return husk_error_wrap(err, "delete %s", id);
   /* The process is gone, the state dir still there; with the lock shared a poststop hook
    * may run `husk state`. Failures only warn. */
   flock(fd, LOCK_SH);

@@ -2,9 +2,12 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct husk_error;
+struct container_state;
+struct cgroup;
 
 struct create_options {
   const char *root;
@@ -15,6 +18,7 @@ struct create_options {
   int preserve_fds;
   bool no_pivot;
   bool no_new_keyring;
+  bool no_cgroup;              /* --cgroup-manager disabled: no cgroup, no limits */
 };
 
 /* Parse the bundle, make the state directory, clone the init and set it up until it waits
@@ -26,9 +30,19 @@ int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret
 /* Release a created container's init to execve its process. */
 int container_start(const char *root, const char *id, struct husk_error **err);
 
-/* Signal the init (or with all, every process of the container). */
+/* Signal the init (or with all, every process of the container: its cgroup's, else its pid
+ * namespace's). */
 int container_kill(const char *root, const char *id, int sig, bool all, struct husk_error **err);
 
 /* Remove a stopped or created container; with force a running one is killed first.
  * A missing container with force is not an error (as with runc). */
 int container_delete(const char *root, const char *id, bool force, struct husk_error **err);
+
+/* Whether the kernel OOM-killed a process in the container's cgroup; ret_limit (may be NULL)
+ * gets its memory limit in bytes, -1 for none. False without a cgroup or memory accounting. */
+bool container_oom_killed(const struct container_state *st, int64_t *ret_limit);
+
+/* The cgroup a container's state records (pause, resume, update, ps, events): ENOTSUP when it
+ * has none (created with --cgroup-manager disabled). */
+int container_cgroup(const struct container_state *st, struct cgroup **ret,
+                     struct husk_error **err);

@@ -94,6 +94,17 @@ static int become_root(struct init_args *a, struct husk_error **err) {
   return 0;
 }
 
+/* Without CLONE_INTO_CGROUP the parent moved us into the container's cgroups only after the
+ * clone (before SYNC_MAPS_DONE), so the new cgroup namespace is made now, rooted there. */
+static int enter_cgroup_namespace(struct husk_error **err) {
+  int r = unshare(CLONE_NEWCGROUP);
+  TRACE(r, "a cgroup namespace rooted at the container's cgroup, now that the init is in it",
+        "unshare(CLONE_NEWCGROUP)");
+  if (r < 0)
+    return husk_error_sys(err, "unshare(CLONE_NEWCGROUP)");
+  return 0;
+}
+
 static int set_names(const struct spec *spec, struct husk_error **err) {
   if (spec->hostname) {
     int r = sethostname(spec->hostname, strlen(spec->hostname));
@@ -285,6 +296,8 @@ _Noreturn void init_main(struct init_args *a) {
     r = join_namespaces(a, &err);
   if (r >= 0)
     r = become_root(a, &err);
+  if (r >= 0 && a->unshare_cgroupns)
+    r = enter_cgroup_namespace(&err);
   if (r >= 0 && a->new_net_ns)
     r = ns_loopback_up(&err);
   if (r >= 0)

@@ -23,6 +23,7 @@ struct init_args {
   bool new_user_ns;     /* the clone made a user namespace: wait for the maps */
   bool joined_user_ns;  /* already joined (by the clone helper): become root in it */
   bool new_net_ns;      /* the clone made a network namespace: bring up lo */
+  bool unshare_cgroupns; /* make the cgroup namespace once the parent moved us into our cgroup */
   char *hook_state;     /* the state JSON for createContainer/startContainer hooks, received
                            with SYNC_HOOKS_DONE; NULL when the config has none */
 };

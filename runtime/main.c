@@ -24,6 +24,11 @@ static const struct {
     {"delete", cmd_delete, "remove a stopped container (or, with --force, any)"},
     {"list", cmd_list, "list the containers under --root"},
     {"spec", cmd_spec, "write a default config.json"},
+    {"pause", cmd_pause, "freeze every process of a container"},
+    {"resume", cmd_resume, "thaw a paused container"},
+    {"update", cmd_update, "change a container's cgroup limits"},
+    {"ps", cmd_ps, "list the processes in a container's cgroup"},
+    {"events", cmd_events, "print a container's stats and OOM events as JSON lines"},
     {"features", cmd_features, "print what this runtime supports, as JSON"},
 };
 

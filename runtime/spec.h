@@ -264,6 +264,10 @@ int spec_parse_json(json_t *doc, struct spec **ret, struct husk_error **err);
  * Error paths are named as in config.json ("process.args: ..."). */
 int spec_parse_process_file(const char *path, struct spec **ret, struct husk_error **err);
 
+/* Parse a lone linux.resources object (update --resources): ret->linux_.resources is set,
+ * the rest empty. Error paths are named as in config.json ("linux.resources.memory..."). */
+int spec_parse_resources_json(json_t *resources, struct spec **ret, struct husk_error **err);
+
 void spec_free(struct spec *spec);
 static inline void spec_freep(struct spec **s) { spec_free(*s); }
 #define _cleanup_spec_ __attribute__((cleanup(spec_freep)))

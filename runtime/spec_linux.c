@@ -175,6 +175,16 @@ int spec_parse_resources(struct spec *s, json_t *linux_obj, struct husk_error **
   return 1;
 }
 
+int spec_parse_resources_json(json_t *resources, struct spec **ret, struct husk_error **err) {
+  _cleanup_spec_ struct spec *s = xcalloc(1, sizeof(*s));
+  s->doc = json_pack("{s:O}", "resources", resources);
+  s->linux_.masked_paths = spec_alloc(s, 1, sizeof(char *));
+  s->linux_.readonly_paths = spec_alloc(s, 1, sizeof(char *));
+  TRY(spec_parse_resources(s, s->doc, err));
+  *ret = TAKE_PTR(s);
+  return 0;
+}
+
 /* ---- linux.seccomp ---- */
 
 static int parse_seccomp_arg(struct spec *s, json_t *o, const char *at, void *out,

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cgroups/cgroups.h"
 #include "error.h"
 #include "utils.h"
 
@@ -33,6 +34,8 @@ void container_state_free(struct container_state *st) {
   free(st->created);
   if (st->annotations)
     json_decref(st->annotations);
+  if (st->cgroup)
+    json_decref(st->cgroup);
   free(st);
 }
 
@@ -152,6 +155,8 @@ int state_write(int dirfd, const struct container_state *st, struct husk_error *
       st->clone_flags);
   if (!j)
     return husk_error_set(err, EINVAL, "encode state of %s", st->id);
+  if (st->cgroup)
+    json_object_set(j, "cgroup", st->cgroup);
   _cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
   return write_file_atomic_at(dirfd, STATE_FILE, text, strlen(text), 0600, err);
 }
@@ -183,6 +188,9 @@ int state_read(int dirfd, struct container_state **ret, struct husk_error **err)
   st->annotations = json_incref(ann);
   st->started = started;
   st->clone_flags = flags;
+  json_t *cgroup = json_object_get(j, "cgroup"); /* absent in states of cgroup-less containers */
+  if (json_is_object(cgroup))
+    st->cgroup = json_incref(cgroup);
   *ret = st;
   return 0;
 }
@@ -207,12 +215,21 @@ bool state_init_alive(const struct container_state *st) {
   return t != 0 && t == st->pid_start_time;
 }
 
+/* `pause` freezes the container's cgroup: the kernel's freezer state is the truth. */
+static bool cgroup_frozen(const struct container_state *st) {
+  _cleanup_cgroup_ struct cgroup *cg = NULL;
+  return st->cgroup && cgroup_load(cgroup_host_default(), st->cgroup, &cg, NULL) == 0 &&
+         cgroup_is_frozen(cg);
+}
+
 enum container_status state_status(int dirfd, const struct container_state *st) {
   if (!state_init_alive(st))
     return STATUS_STOPPED;
   /* `start` removes the fifo once it has released the init. */
   if (!st->started && faccessat(dirfd, EXEC_FIFO, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
     return STATUS_CREATED;
+  if (cgroup_frozen(st))
+    return STATUS_PAUSED;
   return STATUS_RUNNING;
 }
 

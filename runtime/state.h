@@ -31,6 +31,7 @@ struct container_state {
   json_t *annotations;                /* object, owned */
   bool started;                       /* `start` released the init */
   int clone_flags;                    /* namespaces the container made itself */
+  json_t *cgroup;                     /* its cgroup as cgroups/ saved it, owned; NULL: none */
 };
 
 void container_state_free(struct container_state *st);
@@ -60,7 +61,8 @@ int state_write(int dirfd, const struct container_state *st, struct husk_error *
 int state_read(int dirfd, struct container_state **ret, struct husk_error **err);
 
 /* created: the init is alive and waits on the exec fifo; running: alive and started;
- * stopped: gone (or a different process holds the pid). */
+ * paused: running with its cgroup frozen; stopped: gone (or a different process holds the
+ * pid). */
 enum container_status state_status(int dirfd, const struct container_state *st);
 bool state_init_alive(const struct container_state *st);
 

@@ -46,7 +46,8 @@ void create_add_listen_fds(struct create_options *o) {
 }
 
 int cmd_create(int argc, char **argv, const struct global_options *g, struct husk_error **err) {
-  struct create_options o = {.root = g->root, .bundle = "."};
+  struct create_options o = {
+      .root = g->root, .bundle = ".", .no_cgroup = strcmp(g->cgroup_manager, "disabled") == 0};
   int c;
   while ((c = getopt_long(argc, argv, "+b:", create_opts, NULL)) != -1) {
     int r = c == '?' ? command_bad_option(argv, CREATE_USAGE, err) : create_parse_option(c, &o, err);

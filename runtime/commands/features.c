@@ -45,6 +45,8 @@ static const struct {
     .hooks = hooks,
     .mount_options = mount_options,
     .namespaces = namespaces,
+    .cgroup_v1 = true, /* legacy and hybrid hosts (cgroups/v1.c, hybrid.c) */
+    .cgroup_v2 = true, /* cgroups/v2.c */
 };
 
 static void xappend(json_t *array, json_t *value) {

@@ -3,7 +3,10 @@
  * container, and exits with its exit code (128+N when a signal N killed it). */
 #include <getopt.h>
 #include <poll.h>
+#include <inttypes.h>
 #include <signal.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -13,6 +16,7 @@
 #include "container.h"
 #include "error.h"
 #include "log.h"
+#include "state.h"
 #include "utils.h"
 
 #define RUN_USAGE "run [-b|--bundle DIR] [-d|--detach] [--pid-file F] [--preserve-fds N] " \
@@ -71,6 +75,27 @@ static int wait_forwarding(pid_t pid, int pidfd, struct husk_error **err) {
   }
 }
 
+/* An OOM kill shows in the exit status only as SIGKILL (or not at all, when it hit another
+ * process of the container): say so, with the limit that was hit. */
+static void report_oom(const char *root, const char *id) {
+  _cleanup_close_ int fd = -1;
+  _cleanup_state_ struct container_state *st = NULL;
+  int64_t limit = -1;
+  if (state_load(root, id, false, &fd, &st, NULL) < 0 || !container_oom_killed(st, &limit))
+    return;
+  char text[48];
+  const int64_t mib = 1 << 20, kib = 1 << 10;
+  if (limit < 0)
+    snprintf(text, sizeof(text), "none of its own");
+  else if (limit % mib == 0)
+    snprintf(text, sizeof(text), "%" PRId64 " MiB", limit / mib);
+  else if (limit % kib == 0)
+    snprintf(text, sizeof(text), "%" PRId64 " KiB", limit / kib);
+  else
+    snprintf(text, sizeof(text), "%" PRId64 " bytes", limit);
+  fprintf(stderr, "husk: container %s was OOM-killed (memory limit %s)\n", id, text);
+}
+
 static int run_container(const struct create_options *o, bool detach, struct husk_error **err) {
   pid_t pid;
   _cleanup_close_ int pidfd = -1;
@@ -85,6 +110,7 @@ static int run_container(const struct create_options *o, bool detach, struct hus
   if (detach)
     return 0;
   int status = wait_forwarding(pid, pidfd, err);
+  report_oom(o->root, o->id);
   _cleanup_error_ struct husk_error *del_err = NULL;
   if (container_delete(o->root, o->id, true, &del_err) < 0)
     log_warn("%s", del_err->message);
@@ -94,7 +120,8 @@ static int run_container(const struct create_options *o, bool detach, struct hus
 int cmd_run(int argc, char **argv, const struct global_options *g, struct husk_error **err) {
   static const struct option opts[] = {
       CREATE_LONG_OPTIONS, {"detach", no_argument, NULL, 'd'}, {0}};
-  struct create_options o = {.root = g->root, .bundle = "."};
+  struct create_options o = {
+      .root = g->root, .bundle = ".", .no_cgroup = strcmp(g->cgroup_manager, "disabled") == 0};
   bool detach = false;
   int c;
   while ((c = getopt_long(argc, argv, "+b:d", opts, NULL)) != -1) {

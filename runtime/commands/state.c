@@ -1,8 +1,10 @@
-/* state.c: `husk state ID`: the OCI state JSON, with the status derived from the live init. */
+/* state.c: `husk state ID`: the OCI state JSON, with the status derived from the live init,
+ * and a "husk" extension object ({"oomKilled": ...}) for containers with a cgroup. */
 #include <getopt.h>
 #include <stdio.h>
 
 #include "commands.h"
+#include "container.h"
 #include "error.h"
 #include "state.h"
 #include "utils.h"
@@ -21,6 +23,9 @@ int cmd_state(int argc, char **argv, const struct global_options *g, struct husk
   if (r < 0)
     return r;
   _cleanup_json_ json_t *j = state_to_oci_json(st, state_status(fd, st));
+  /* husk's extension: whether the kernel OOM-killed a process of the container */
+  if (st->cgroup)
+    json_object_set_new(j, "husk", json_pack("{s:b}", "oomKilled", container_oom_killed(st, NULL)));
   _cleanup_free_ char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
   printf("%s\n", text);
   return 0;

@@ -1,0 +1,530 @@
+/* test_cgroups.c: integration tests of cgroups on the real host (hybrid on these machines,
+ * pure v2 in scripts/vm-cgroup2): an OOM kill is contained and reported, pids.limit stops a
+ * fork bomb, a CPU quota throttles, pause/resume freeze and thaw, update changes a live
+ * limit, ps and kill --all see every process, device rules hold, a cgroup namespace is rooted
+ * at the container's cgroup, events reports stats and OOMs, and no cgroup outlives its
+ * container (after delete, or a failed create). Everything but husk's own wording (the OOM
+ * notice, the state extension, --cgroup-manager) runs against runc too. */
+#include "harness.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CGROUP2_MAGIC 0x63677270L
+#define MIB 1048576LL
+
+/* The allocation: tail keeps its whole input in memory when there is no newline in it. */
+#define ALLOC(bytes) "head -c " #bytes " /dev/zero | tail"
+
+static void sleep_ms(int ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+    ;
+}
+
+static bool unified_host(void) {
+  struct statfs sfs;
+  return statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_MAGIC;
+}
+
+/* The host directory of a process's cgroup: the v2 tree's on a pure v2 host, else the given
+ * v1 controller's, from /proc/<pid>/cgroup as the host sees it. */
+static char *cgroup_of(pid_t pid, const char *controller) {
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+  _h_free_ char *text = h_read(path);
+  ck_assert_msg(text, "read %s", path);
+  bool v2 = unified_host();
+  size_t n = strlen(controller);
+  for (char *save, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+    char *c1 = strchr(l, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    if (!c2)
+      continue;
+    *c2 = '\0';
+    const char *list = c1 + 1, *cg = c2 + 1;
+    if (v2 && !list[0]) {
+      char *dir;
+      ck_assert_int_gt(asprintf(&dir, "/sys/fs/cgroup%s", strcmp(cg, "/") ? cg : ""), 0);
+      return dir;
+    }
+    for (const char *p = list; !v2 && (p = strstr(p, controller)); p += n)
+      if ((p == list || p[-1] == ',') && (p[n] == '\0' || p[n] == ',')) {
+        char *dir;
+        ck_assert_int_gt(asprintf(&dir, "/sys/fs/cgroup/%s%s", controller, cg), 0);
+        return dir;
+      }
+  }
+  ck_abort_msg("no %s cgroup for pid %d", controller, (int)pid);
+  return NULL;
+}
+
+/* A control file of the container's cgroup, e.g. ("memory", "memory.max"). */
+static char *cg_file(pid_t pid, const char *controller, const char *file) {
+  _h_free_ char *dir = cgroup_of(pid, controller);
+  char *p, *text;
+  ck_assert_int_gt(asprintf(&p, "%s/%s", dir, file), 0);
+  text = h_read(p);
+  ck_assert_msg(text, "read %s", p);
+  free(p);
+  return text;
+}
+
+static long long cg_number(pid_t pid, const char *controller, const char *file) {
+  _h_free_ char *text = cg_file(pid, controller, file);
+  return strncmp(text, "max", 3) == 0 ? -1 : atoll(text);
+}
+
+static long long memory_limit(pid_t pid) {
+  return cg_number(pid, "memory", unified_host() ? "memory.max" : "memory.limit_in_bytes");
+}
+
+static long long keyed(const char *text, const char *key) {
+  size_t n = strlen(key);
+  for (const char *l = text; l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+    if (strncmp(l, key, n) == 0 && l[n] == ' ')
+      return atoll(l + n + 1);
+  return -1;
+}
+
+/* A copy of the base bundle running `sh -c cmd` with linux.resources set from JSON. */
+static char *bundle_with(const char *name, const char *cmd, const char *resources) {
+  char *bundle = h_bundle_new(name);
+  _h_json_ json_t *config = h_config_load(bundle);
+  h_config_set_cmd(config, cmd);
+  if (resources) {
+    json_error_t e;
+    json_t *res = json_loads(resources, 0, &e);
+    ck_assert_msg(res, "resources: %s", e.text);
+    h_config_set(config, "linux.resources", res);
+  }
+  h_config_save(bundle, config);
+  return bundle;
+}
+
+static void run_detached(const char *bundle, const char *id) {
+  _h_result_ struct h_result r = h_rt("run", "-d", "--bundle", bundle, id, NULL);
+  ck_assert_msg(r.status == 0, "run -d %s: %d %s", id, r.status, r.err);
+}
+
+/* The container's init pid, once it is running. */
+static pid_t running_pid(const char *id) {
+  ck_assert_msg(h_wait_status(id, "running", 10000), "%s is not running", id);
+  pid_t pid = h_state_pid(id);
+  ck_assert_int_gt(pid, 0);
+  return pid;
+}
+
+static char *rootfs_file(const char *bundle, const char *path) {
+  char *p;
+  ck_assert_int_gt(asprintf(&p, "%s/rootfs%s", bundle, path), 0);
+  return p;
+}
+
+/* Is there a directory named id anywhere below /sys/fs/cgroup (however deep husk nests)? */
+static const char *g_find_name;
+static bool g_found;
+static int find_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+  (void)st;
+  if (flag == FTW_D && strcmp(path + ftw->base, g_find_name) == 0) {
+    fprintf(stderr, "test: cgroup left: %s\n", path);
+    g_found = true;
+  }
+  return 0;
+}
+static bool cgroup_anywhere(const char *id) {
+  g_find_name = id;
+  g_found = false;
+  nftw("/sys/fs/cgroup", find_one, 64, FTW_PHYS);
+  return g_found;
+}
+
+static void no_pidns(json_t *config) { h_config_remove_namespace(config, "pid"); }
+
+#define MEMORY_64M "{\"memory\":{\"limit\":67108864,\"swap\":67108864}}"
+
+/* ---- memory and OOM ---- */
+
+/* 128 MiB under a 64 MiB limit: the kernel kills the allocation, and husk says so. */
+START_TEST(test_oom_killed_and_reported) {
+  _h_free_ char *bundle = bundle_with("oom", ALLOC(134217728), MEMORY_64M);
+  _h_free_ char *id = h_id_new("oom");
+  _h_result_ struct h_result r = h_rt("run", "--bundle", bundle, id, NULL);
+  ck_assert_msg(r.status == 128 + SIGKILL, "run: %d %s", r.status, r.err);
+  if (h_is_husk())
+    ck_assert_msg(strstr(r.err, "was OOM-killed (memory limit 64 MiB)"), "stderr: %s", r.err);
+  ck_assert(!cgroup_anywhere(id));
+}
+END_TEST
+
+START_TEST(test_under_limit_survives) {
+  _h_free_ char *bundle = bundle_with("under", ALLOC(33554432) " | wc -c", MEMORY_64M);
+  _h_free_ char *id = h_id_new("under");
+  _h_result_ struct h_result r = h_rt("run", "--bundle", bundle, id, NULL);
+  ck_assert_msg(r.status == 0, "run: %d %s", r.status, r.err);
+  ck_assert_str_eq(r.out, "33554432\n");
+  ck_assert_msg(!strstr(r.err, "OOM"), "stderr: %s", r.err);
+}
+END_TEST
+
+/* The OOM kill stays inside: the container's shell, a neighbour and the host go on; `state`
+ * tells (husk's extension). */
+START_TEST(test_oom_contained_and_in_state) {
+  _h_free_ char *bundle =
+      bundle_with("oomst", ALLOC(134217728) "; echo $? > /tmp/after; sleep 60", MEMORY_64M);
+  _h_free_ char *nbundle = bundle_with("neighbour", "sleep 60", NULL);
+  _h_free_ char *id = h_id_new("oomst"), *nid = h_id_new("neighbour");
+  run_detached(nbundle, nid);
+  run_detached(bundle, id);
+  _h_free_ char *after = rootfs_file(bundle, "/tmp/after");
+  ck_assert_msg(h_wait_file(after, 30000), "the allocation never ended");
+  sleep_ms(100);
+  _h_free_ char *status = h_read(after);
+  ck_assert_str_eq(status, "137\n");
+  ck_assert_msg(h_wait_status(id, "running", 1000), "the container's shell died too");
+  ck_assert_msg(h_wait_status(nid, "running", 1000), "the neighbour died");
+  if (h_is_husk()) {
+    _h_json_ json_t *st = h_state(id);
+    ck_assert(json_is_true(json_object_get(json_object_get(st, "husk"), "oomKilled")));
+    _h_json_ json_t *nst = h_state(nid);
+    ck_assert(json_is_false(json_object_get(json_object_get(nst, "husk"), "oomKilled")));
+  }
+}
+END_TEST
+
+/* ---- pids and cpu ---- */
+
+/* 20 background sleeps under pids.limit 10: forks fail, and at most 10 tasks ever run. */
+START_TEST(test_pids_limit_stops_fork_bomb) {
+  _h_free_ char *bundle = bundle_with(
+      "pids",
+      "( for i in $(seq 20); do sleep 2 & echo $i >>/tmp/started; done ) 2>/tmp/err; sleep 3; "
+      "echo started=$(wc -l </tmp/started) failed=$(grep -c fork /tmp/err)",
+      "{\"pids\":{\"limit\":10}}");
+  _h_free_ char *id = h_id_new("pids");
+  _h_result_ struct h_result r = h_rt("run", "--bundle", bundle, id, NULL);
+  ck_assert_msg(r.status == 0, "run: %d %s", r.status, r.err);
+  int started = -1, failed = -1;
+  ck_assert_int_eq(sscanf(r.out, "started=%d failed=%d", &started, &failed), 2);
+  ck_assert_msg(started >= 1 && started < 10, "started %d sleeps: %s", started, r.out);
+  ck_assert_msg(failed >= 1, "no fork failed: %s", r.out);
+}
+END_TEST
+
+/* A busy loop under a 10% quota gets throttled (no timing assertion, the kernel's count). */
+START_TEST(test_cpu_quota_throttles) {
+  _h_free_ char *bundle =
+      bundle_with("cpu", "while :; do :; done", "{\"cpu\":{\"quota\":10000,\"period\":100000}}");
+  _h_free_ char *id = h_id_new("cpu");
+  run_detached(bundle, id);
+  pid_t pid = running_pid(id);
+  ck_assert_int_eq(cg_number(pid, "cpu", unified_host() ? "cpu.max" : "cpu.cfs_quota_us"), 10000);
+  long long throttled = 0;
+  for (int i = 0; i < 50 && throttled <= 0; i++) {
+    sleep_ms(100);
+    _h_free_ char *stat = cg_file(pid, "cpu", "cpu.stat");
+    throttled = keyed(stat, "nr_throttled");
+  }
+  ck_assert_msg(throttled > 0, "never throttled");
+}
+END_TEST
+
+/* ---- pause, update, ps, kill --all ---- */
+
+START_TEST(test_pause_and_resume) {
+  _h_free_ char *bundle =
+      bundle_with("pause", "i=0; while :; do i=$((i+1)); echo $i > /tmp/n; sleep 0.05; done", NULL);
+  _h_free_ char *id = h_id_new("pause");
+  run_detached(bundle, id);
+  running_pid(id);
+  _h_free_ char *counter = rootfs_file(bundle, "/tmp/n");
+  ck_assert(h_wait_file(counter, 5000));
+  _h_result_ struct h_result p = h_rt("pause", id, NULL);
+  ck_assert_msg(p.status == 0, "pause: %s", p.err);
+  ck_assert(h_wait_status(id, "paused", 1000));
+  _h_free_ char *a = h_read(counter);
+  sleep_ms(500);
+  _h_free_ char *b = h_read(counter);
+  ck_assert_msg(a && b && strcmp(a, b) == 0, "the counter went on while paused: %s -> %s", a, b);
+  _h_result_ struct h_result again = h_rt("pause", id, NULL);
+  ck_assert_msg(again.status != 0, "pausing a paused container succeeded");
+  _h_result_ struct h_result r = h_rt("resume", id, NULL);
+  ck_assert_msg(r.status == 0, "resume: %s", r.err);
+  ck_assert(h_wait_status(id, "running", 1000));
+  sleep_ms(500);
+  _h_free_ char *c = h_read(counter);
+  ck_assert_msg(c && atoi(c) > atoi(b), "the counter did not go on after resume: %s -> %s", b, c);
+}
+END_TEST
+
+/* A frozen container still goes away with delete --force, cgroups and all. */
+START_TEST(test_delete_paused) {
+  _h_free_ char *bundle = bundle_with("delpaused", "sleep 61 & sleep 62", NULL);
+  _h_json_ json_t *config = h_config_load(bundle);
+  no_pidns(config);
+  h_config_save(bundle, config);
+  _h_free_ char *id = h_id_new("delpaused");
+  run_detached(bundle, id);
+  pid_t pid = running_pid(id);
+  _h_free_ char *dir = cgroup_of(pid, "freezer");
+  _h_result_ struct h_result p = h_rt("pause", id, NULL);
+  ck_assert_msg(p.status == 0, "pause: %s", p.err);
+  _h_result_ struct h_result d = h_rt("delete", "--force", id, NULL);
+  ck_assert_msg(d.status == 0, "delete: %s", d.err);
+  ck_assert(h_wait_pid_gone(pid, 5000));
+  ck_assert_msg(!h_exists(dir), "%s is left", dir);
+  ck_assert(!h_process_mentions("sleep 62"));
+}
+END_TEST
+
+START_TEST(test_update_changes_live_limits) {
+  _h_free_ char *bundle = bundle_with("update", "sleep 60",
+                                      "{\"memory\":{\"limit\":67108864},\"pids\":{\"limit\":50}}");
+  _h_free_ char *id = h_id_new("update");
+  run_detached(bundle, id);
+  pid_t pid = running_pid(id);
+  ck_assert_int_eq(memory_limit(pid), 64 * MIB);
+  _h_result_ struct h_result r = h_rt("update", "--memory", "128m", "--pids-limit", "20", id, NULL);
+  ck_assert_msg(r.status == 0, "update: %s", r.err);
+  ck_assert_int_eq(memory_limit(pid), 128 * MIB);
+  ck_assert_int_eq(cg_number(pid, "pids", "pids.max"), 20);
+  _h_free_ char *dir = h_dir_new("update-res");
+  char *file;
+  ck_assert_int_gt(asprintf(&file, "%s/resources.json", dir), 0);
+  h_write(file, "{\"pids\":{\"limit\":7},\"memory\":{\"limit\":100663296}}");
+  _h_result_ struct h_result f = h_rt("update", "--resources", file, id, NULL);
+  free(file);
+  ck_assert_msg(f.status == 0, "update --resources: %s", f.err);
+  ck_assert_int_eq(cg_number(pid, "pids", "pids.max"), 7);
+  ck_assert_int_eq(memory_limit(pid), 96 * MIB);
+  _h_result_ struct h_result bad = h_rt("update", "--memory", "lots", id, NULL);
+  ck_assert_msg(bad.status != 0, "update took a bad value");
+}
+END_TEST
+
+static json_t *ps_json(const char *id) {
+  _h_result_ struct h_result r = h_rt("ps", "--format", "json", id, NULL);
+  ck_assert_msg(r.status == 0, "ps: %s", r.err);
+  json_t *pids = json_loads(r.out, 0, NULL);
+  ck_assert_msg(json_is_array(pids), "ps printed %s", r.out);
+  return pids;
+}
+
+START_TEST(test_ps_lists_every_process) {
+  _h_free_ char *bundle = bundle_with("ps", "sleep 61 & sleep 62 & wait", NULL);
+  _h_free_ char *id = h_id_new("ps");
+  run_detached(bundle, id);
+  pid_t pid = running_pid(id);
+  _h_json_ json_t *pids = NULL;
+  for (int i = 0; i < 50; i++) {
+    if (pids)
+      json_decref(pids);
+    pids = ps_json(id);
+    if (json_array_size(pids) == 3)
+      break;
+    sleep_ms(50);
+  }
+  ck_assert_int_eq(json_array_size(pids), 3);
+  bool has_init = false;
+  for (size_t i = 0; i < 3; i++)
+    has_init |= json_integer_value(json_array_get(pids, i)) == pid;
+  ck_assert(has_init);
+  _h_result_ struct h_result t = h_rt("ps", id, NULL);
+  ck_assert_msg(t.status == 0 && strstr(t.out, "sleep 62"), "ps: %s%s", t.out, t.err);
+}
+END_TEST
+
+/* Without its own pid namespace, killing the init would leave the rest: --all gets them. */
+START_TEST(test_kill_all) {
+  _h_free_ char *bundle = bundle_with("killall", "sleep 61 & sleep 62 & wait", NULL);
+  _h_json_ json_t *config = h_config_load(bundle);
+  no_pidns(config);
+  h_config_save(bundle, config);
+  _h_free_ char *id = h_id_new("killall");
+  run_detached(bundle, id);
+  running_pid(id);
+  _h_json_ json_t *pids = NULL;
+  for (int i = 0; i < 50 && json_array_size(pids) != 3; i++) {
+    if (pids)
+      json_decref(pids);
+    pids = ps_json(id);
+    sleep_ms(50);
+  }
+  ck_assert_int_eq(json_array_size(pids), 3);
+  _h_result_ struct h_result k = h_rt("kill", "--all", id, "KILL", NULL);
+  ck_assert_msg(k.status == 0, "kill --all: %s", k.err);
+  for (size_t i = 0; i < 3; i++)
+    ck_assert_msg(h_wait_pid_gone((pid_t)json_integer_value(json_array_get(pids, i)), 5000),
+                  "a process survived kill --all");
+}
+END_TEST
+
+/* ---- lifecycle of the cgroup ---- */
+
+START_TEST(test_delete_removes_cgroups) {
+  _h_free_ char *bundle = bundle_with("del", "sleep 60", MEMORY_64M);
+  _h_free_ char *id = h_id_new("del");
+  _h_result_ struct h_result c = h_rt("create", "--bundle", bundle, id, NULL);
+  ck_assert_msg(c.status == 0, "create: %s", c.err);
+  pid_t pid = h_state_pid(id);
+  /* it exists and has its limit before the container's first instruction */
+  ck_assert_int_eq(memory_limit(pid), 64 * MIB);
+  _h_free_ char *mem = cgroup_of(pid, "memory"), *pids = cgroup_of(pid, "pids");
+  ck_assert(h_exists(mem));
+  _h_result_ struct h_result s = h_rt("start", id, NULL);
+  ck_assert_msg(s.status == 0, "start: %s", s.err);
+  _h_result_ struct h_result d = h_rt("delete", "--force", id, NULL);
+  ck_assert_msg(d.status == 0, "delete: %s", d.err);
+  ck_assert_msg(!h_exists(mem), "%s is left", mem);
+  ck_assert_msg(!h_exists(pids), "%s is left", pids);
+  ck_assert(!h_cgroup_exists(id));
+  ck_assert(!cgroup_anywhere(id));
+}
+END_TEST
+
+START_TEST(test_failed_create_leaves_no_cgroup) {
+  _h_free_ char *bundle = bundle_with("failcg", "true", MEMORY_64M);
+  _h_json_ json_t *config = h_config_load(bundle);
+  h_config_set(config, "process.args", json_pack("[s]", "/no/such/program"));
+  h_config_save(bundle, config);
+  _h_free_ char *id = h_id_new("failcg");
+  h_assert_create_fails_cleanly(bundle, id, "/no/such/program");
+  ck_assert(!cgroup_anywhere(id));
+  if (!h_is_husk())
+    return;
+  /* a limit the host cannot take fails create, naming the field, and leaves nothing */
+  _h_free_ char *bad = bundle_with("badres", "true", "{\"unified\":{\"no.such.file\":\"1\"}}");
+  _h_free_ char *bid = h_id_new("badres");
+  h_assert_create_fails_cleanly(bad, bid, "linux.resources.unified");
+  ck_assert(!cgroup_anywhere(bid));
+}
+END_TEST
+
+static bool str_ends_with_root(const char *line) {
+  size_t n = strlen(line);
+  return n >= 2 && strcmp(line + n - 2, ":/") == 0;
+}
+
+/* A new cgroup namespace is rooted at the container's cgroup in every hierarchy. */
+START_TEST(test_cgroup_namespace_rooted_at_container) {
+  _h_free_ char *bundle = bundle_with("cgns", "cat /proc/self/cgroup", MEMORY_64M);
+  _h_json_ json_t *config = h_config_load(bundle);
+  h_config_add_namespace(config, "cgroup");
+  h_config_save(bundle, config);
+  _h_free_ char *id = h_id_new("cgns");
+  _h_result_ struct h_result r = h_rt("run", "--bundle", bundle, id, NULL);
+  ck_assert_msg(r.status == 0, "run: %d %s", r.status, r.err);
+  ck_assert_int_gt(h_lines(r.out), 0);
+  for (char *save, *l = strtok_r(r.out, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+    ck_assert_msg(str_ends_with_root(l), "not rooted at the container's cgroup: %s", l);
+}
+END_TEST
+
+/* linux.resources.devices: /dev/kmsg (c 1:11) bound in is refused unless a rule allows it
+ * (devices.allow on v1, an eBPF program on v2). Writing needs no capability. */
+static void kmsg_mount(const char *bundle) {
+  _h_json_ json_t *config = h_config_load(bundle);
+  h_config_add_mount(config, "/kmsg", "bind", "/dev/kmsg", "bind", NULL);
+  h_config_save(bundle, config);
+}
+
+START_TEST(test_device_rules) {
+  _h_free_ char *denied = bundle_with("devdeny", ": >> /kmsg && echo opened",
+                                      "{\"devices\":[{\"allow\":false,"
+                                      "\"access\":\"rwm\"}]}");
+  kmsg_mount(denied);
+  _h_free_ char *id = h_id_new("devdeny");
+  _h_result_ struct h_result r = h_rt("run", "--bundle", denied, id, NULL);
+  ck_assert_msg(r.status != 0 && strstr(r.err, "Operation not permitted"), "run: %d %s%s", r.status,
+                r.out, r.err);
+  _h_free_ char *allowed = bundle_with(
+      "devallow", ": >> /kmsg && echo opened && : < /dev/null && echo null",
+      "{\"devices\":[{\"allow\":false,\"access\":\"rwm\"},{\"allow\":true,\"type\":\"c\","
+      "\"major\":1,\"minor\":11,\"access\":\"w\"}]}");
+  kmsg_mount(allowed);
+  _h_free_ char *aid = h_id_new("devallow");
+  _h_result_ struct h_result a = h_rt("run", "--bundle", allowed, aid, NULL);
+  ck_assert_msg(a.status == 0, "run: %d %s", a.status, a.err);
+  ck_assert_str_eq(a.out, "opened\nnull\n");
+}
+END_TEST
+
+/* ---- events ---- */
+
+START_TEST(test_events_stats_and_oom) {
+  _h_free_ char *bundle =
+      bundle_with("events", "sleep 2; " ALLOC(134217728) "; sleep 1.5", MEMORY_64M);
+  _h_free_ char *id = h_id_new("events");
+  run_detached(bundle, id);
+  pid_t pid = running_pid(id);
+  _h_result_ struct h_result s = h_rt("events", "--stats", id, NULL);
+  ck_assert_msg(s.status == 0, "events --stats: %s", s.err);
+  _h_json_ json_t *ev = json_loads(s.out, 0, NULL);
+  ck_assert_msg(ev, "events --stats printed %s", s.out);
+  ck_assert_str_eq(json_string_value(json_object_get(ev, "type")), "stats");
+  ck_assert_str_eq(json_string_value(json_object_get(ev, "id")), id);
+  json_int_t limit = 0, current = 0;
+  ck_assert_msg(json_unpack(json_object_get(ev, "data"), "{s:{s:{s:I}}, s:{s:I}}", "memory",
+                            "usage", "limit", &limit, "pids", "current", &current) == 0,
+                "stats: %s", s.out);
+  ck_assert_int_eq(limit, 64 * MIB);
+  ck_assert_int_ge(current, 1);
+  struct h_proc *p = h_rt_spawn("events", "--interval", "1s", id, NULL);
+  ck_assert(h_wait_pid_gone(pid, 30000));
+  /* husk's stream ends with the container; runc's goes on while the cgroup exists */
+  _h_result_ struct h_result w = h_proc_wait(p, h_is_husk() ? 10000 : 1500);
+  ck_assert_msg(w.status == 0 || !h_is_husk(), "events: %d %s", w.status, w.err);
+  ck_assert_msg(strstr(w.out, "{\"type\":\"oom\",\"id\":\""), "no oom event: %s", w.out);
+  ck_assert_msg(strstr(w.out, "{\"type\":\"stats\""), "no stats event: %s", w.out);
+}
+END_TEST
+
+/* ---- husk only ---- */
+
+START_TEST(test_cgroup_manager_disabled) {
+  if (!h_is_husk())
+    return;
+  _h_free_ char *bundle = bundle_with("nocg", "cat /proc/self/cgroup", MEMORY_64M);
+  _h_free_ char *id = h_id_new("nocg");
+  _h_result_ struct h_result r =
+      h_rt("--cgroup-manager", "disabled", "run", "--bundle", bundle, id, NULL);
+  ck_assert_msg(r.status != 0 && strstr(r.err, "--cgroup-manager is disabled"), "run: %d %s",
+                r.status, r.err);
+  _h_free_ char *plain = bundle_with("nocg2", "cat /proc/self/cgroup", NULL);
+  _h_free_ char *pid2 = h_id_new("nocg2");
+  _h_result_ struct h_result ok =
+      h_rt("--cgroup-manager", "disabled", "run", "--bundle", plain, pid2, NULL);
+  ck_assert_msg(ok.status == 0, "run: %d %s", ok.status, ok.err);
+  ck_assert_msg(!strstr(ok.out, pid2), "a cgroup was made: %s", ok.out);
+}
+END_TEST
+
+static Suite *cgroups_suite(void) {
+  Suite *s = suite_create("cgroups");
+  TCase *tc = h_tcase("cgroups");
+  tcase_add_test(tc, test_oom_killed_and_reported);
+  tcase_add_test(tc, test_under_limit_survives);
+  tcase_add_test(tc, test_oom_contained_and_in_state);
+  tcase_add_test(tc, test_pids_limit_stops_fork_bomb);
+  tcase_add_test(tc, test_cpu_quota_throttles);
+  tcase_add_test(tc, test_pause_and_resume);
+  tcase_add_test(tc, test_delete_paused);
+  tcase_add_test(tc, test_update_changes_live_limits);
+  tcase_add_test(tc, test_ps_lists_every_process);
+  tcase_add_test(tc, test_kill_all);
+  tcase_add_test(tc, test_delete_removes_cgroups);
+  tcase_add_test(tc, test_failed_create_leaves_no_cgroup);
+  tcase_add_test(tc, test_cgroup_namespace_rooted_at_container);
+  tcase_add_test(tc, test_device_rules);
+  tcase_add_test(tc, test_events_stats_and_oom);
+  tcase_add_test(tc, test_cgroup_manager_disabled);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) { return h_main(cgroups_suite()); }
