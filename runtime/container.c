@@ -555,7 +555,7 @@ static int wait_for_exec(int fifo, struct husk_error **err) {
     ssize_t n = read(fifo, &byte, 1);
     if (n == 0) {
       TRACE(0, "the fifo closed: the init has replaced itself with the process",
-            "read(%s) = 0 /* EOF */", EXEC_FIFO);
+            "read(%s) /* EOF */", EXEC_FIFO);
       return 0;
     }
     if (n == 1)

@@ -202,6 +202,52 @@ START_TEST(test_unknown_rlimit) {
 }
 END_TEST
 
+static void user_ns_service(json_t *config, void *data) {
+  (void)data;
+  h_config_add_namespace(config, "user");
+  h_config_set(config, "linux.uidMappings",
+               json_pack("[{s:i, s:i, s:i}]", "containerID", 0, "hostID", 100000, "size", 65536));
+  h_config_set(config, "linux.gidMappings",
+               json_pack("[{s:i, s:i, s:i}]", "containerID", 0, "hostID", 100000, "size", 65536));
+  h_config_set(config, "process.user",
+               json_pack("{s:i, s:i, s:[i]}", "uid", 1000, "gid", 1000, "additionalGids", 5));
+  h_config_set(
+      config, "process.capabilities",
+      json_pack("{s:o, s:o, s:o, s:o, s:o}", "bounding", strings("CAP_CHOWN", "CAP_KILL", NULL),
+                "effective", strings("CAP_KILL", NULL), "permitted", strings("CAP_KILL", NULL),
+                "inheritable", strings("CAP_KILL", NULL), "ambient", strings("CAP_KILL", NULL)));
+}
+
+/* In a user namespace the configured ids are the namespace's: 1000 inside is 101000 on the
+ * host; capabilities are set as configured there too. */
+START_TEST(test_user_namespace_ids) {
+  _h_free_ char *bundle = bundle_with(
+      "userns", STATUS_LINES " > /tmp/inside.tmp; mv /tmp/inside.tmp /tmp/inside; exec sleep 30",
+      user_ns_service, NULL);
+  _h_free_ char *id = h_id_new("userns");
+  _h_result_ struct h_result c = h_rt("create", "--bundle", bundle, id, NULL);
+  ck_assert_msg(c.status == 0, "create: %d %s", c.status, c.err);
+  _h_result_ struct h_result st = h_rt("start", id, NULL);
+  ck_assert_msg(st.status == 0, "start: %d %s", st.status, st.err);
+  _h_free_ char *inside_file = NULL, *host_file = NULL;
+  ck_assert(asprintf(&inside_file, "%s/rootfs/tmp/inside", bundle) > 0);
+  ck_assert_msg(h_wait_file(inside_file, 10000), "the process wrote nothing");
+  _h_free_ char *inside = h_read(inside_file);
+  assert_field(inside, "Uid", "1000\t1000\t1000\t1000");
+  assert_field(inside, "Gid", "1000\t1000\t1000\t1000");
+  assert_field(inside, "Groups", "5 ");
+  assert_field(inside, "CapBnd", "0000000000000021");
+  assert_field(inside, "CapEff", "0000000000000020");
+  assert_field(inside, "CapAmb", "0000000000000020");
+  ck_assert(asprintf(&host_file, "/proc/%d/status", (int)h_state_pid(id)) > 0);
+  _h_free_ char *host = h_read(host_file);
+  ck_assert_msg(host, "no %s", host_file);
+  assert_field(host, "Uid", "101000\t101000\t101000\t101000");
+  assert_field(host, "Gid", "101000\t101000\t101000\t101000");
+  assert_field(host, "Groups", "100005 ");
+}
+END_TEST
+
 static void nameless_user(json_t *config, void *data) {
   (void)data;
   h_config_set(config, "process.user", json_pack("{s:i, s:i}", "uid", 4242, "gid", 4343));
@@ -449,6 +495,48 @@ START_TEST(test_failing_create_runtime_hook) {
     ck_assert_msg(strcmp(phases[i], "createContainer") != 0, "createContainer ran after a failure");
   ck_assert_msg(n == 3 && strcmp(phases[2], "poststop") == 0, "poststop did not run last");
   free_log(phases, states, n);
+}
+END_TEST
+
+static void failing_create_container(json_t *config, void *data) {
+  (void)data;
+  h_config_append(config, "hooks.createContainer",
+                  json_pack("{s:s, s:[s, s, s]}", "path", "/bin/sh", "args", "sh", "-c", "exit 5"));
+}
+
+/* A failing createContainer hook (run by the init, in the container's namespaces) fails
+ * create as cleanly. */
+START_TEST(test_failing_create_container_hook) {
+  _h_free_ char *bundle = bundle_with("cchook", "true", failing_create_container, NULL);
+  _h_free_ char *id = h_id_new("cchook");
+  h_assert_create_fails_cleanly(bundle, id,
+                                "hook createContainer[0] (/bin/sh): exited with status 5");
+}
+END_TEST
+
+static void failing_start_container(json_t *config, void *data) {
+  h_config_append(config, "hooks.startContainer",
+                  json_pack("{s:s, s:[s, s, s]}", "path", "/bin/sh", "args", "sh", "-c", "exit 6"));
+  h_config_add_mount(config, "/shared", "bind", (const char *)data, "bind", NULL);
+}
+
+/* A failing startContainer hook stops the container before its process runs, and the
+ * start (here within run) fails. The init tells why on the container's stderr. */
+START_TEST(test_failing_start_container_hook) {
+  _h_free_ char *shared = h_dir_new("schook");
+  _h_free_ char *bundle =
+      bundle_with("schook", "touch /shared/ran", failing_start_container, shared);
+  _h_free_ char *id = h_id_new("schook");
+  _h_result_ struct h_result r = h_rt("run", "--bundle", bundle, id, NULL);
+  ck_assert_msg(r.status != 0 && r.status != -1, "run: %d %s", r.status, r.err);
+  if (h_is_husk()) {
+    ck_assert_msg(strstr(r.err, "hook startContainer[0] (/bin/sh): exited with status 6"),
+                  "stderr: %s", r.err);
+    ck_assert_msg(strstr(r.err, "the container's process did not start"), "stderr: %s", r.err);
+  }
+  _h_free_ char *ran = NULL;
+  ck_assert(asprintf(&ran, "%s/ran", shared) > 0);
+  ck_assert_msg(!h_exists(ran), "the process ran after its startContainer hook failed");
 }
 END_TEST
 
@@ -779,6 +867,7 @@ static Suite *hardening_suite(void) {
   tcase_add_test(proc, test_unknown_capability);
   tcase_add_test(proc, test_unknown_rlimit);
   tcase_add_test(proc, test_uid_without_passwd_entry);
+  tcase_add_test(proc, test_user_namespace_ids);
   tcase_add_test(proc, test_oom_score_adj);
   tcase_add_test(proc, test_session_keyring);
   tcase_add_test(proc, test_service_profile);
@@ -786,6 +875,8 @@ static Suite *hardening_suite(void) {
   TCase *hooks = h_tcase("hooks");
   tcase_add_test(hooks, test_hooks_order_and_state);
   tcase_add_test(hooks, test_failing_create_runtime_hook);
+  tcase_add_test(hooks, test_failing_create_container_hook);
+  tcase_add_test(hooks, test_failing_start_container_hook);
   tcase_add_test(hooks, test_hook_timeout);
   tcase_add_test(hooks, test_failing_post_hooks_warn);
   suite_add_tcase(s, hooks);
