@@ -540,6 +540,31 @@ START_TEST(test_failing_start_container_hook) {
 }
 END_TEST
 
+static void big_state(json_t *config, void *data) {
+  (void)data;
+  char *big = malloc(20001);
+  ck_assert_ptr_nonnull(big);
+  memset(big, 'a', 20000);
+  big[20000] = '\0';
+  h_config_set(config, "annotations", json_pack("{s:s}", "org.example.big", big));
+  free(big);
+  h_config_append(config, "hooks.createContainer",
+                  json_pack("{s:s, s:[s]}", "path", "/bin/true", "args", "true"));
+}
+
+/* husk hands the init the state for its hooks in one sync message of at most 16 KiB. */
+START_TEST(test_state_too_large_for_init_hooks) {
+  if (!h_is_husk()) {
+    fprintf(stderr, "test_state_too_large_for_init_hooks: husk only\n");
+    return;
+  }
+  _h_free_ char *bundle = bundle_with("bigstate", "true", big_state, NULL);
+  _h_free_ char *id = h_id_new("bigstate");
+  h_assert_create_fails_cleanly(bundle, id,
+                                "createContainer and startContainer hooks can get at most 16384");
+}
+END_TEST
+
 static long long now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -877,6 +902,7 @@ static Suite *hardening_suite(void) {
   tcase_add_test(hooks, test_failing_create_runtime_hook);
   tcase_add_test(hooks, test_failing_create_container_hook);
   tcase_add_test(hooks, test_failing_start_container_hook);
+  tcase_add_test(hooks, test_state_too_large_for_init_hooks);
   tcase_add_test(hooks, test_hook_timeout);
   tcase_add_test(hooks, test_failing_post_hooks_warn);
   suite_add_tcase(s, hooks);
