@@ -686,7 +686,8 @@ int container_kill(const char *root, const char *id, int sig, bool all, struct h
   int r = state_load(root, id, false, &fd, &st, err);
   if (r < 0)
     return r;
-  if (state_status(fd, st) == STATUS_STOPPED)
+  /* With --all the cgroup is what counts: what outlived an init sharing our pid namespace. */
+  if (state_status(fd, st) == STATUS_STOPPED && !(all && st->cgroup))
     return husk_error_set(err, ESRCH, "container %s is not running", id);
   return signal_container(st, sig, all, err);
 }

@@ -364,6 +364,31 @@ START_TEST(test_kill_all) {
 }
 END_TEST
 
+/* An init sharing the host's pid namespace may exit before its children: they are still in
+ * the cgroup, so kill --all (husk) and delete (both) reach them. */
+START_TEST(test_orphans_after_init_exit) {
+  _h_free_ char *bundle = bundle_with("orphans", "sleep 63 & sleep 64 & exit 0", NULL);
+  _h_json_ json_t *config = h_config_load(bundle);
+  no_pidns(config);
+  h_config_save(bundle, config);
+  _h_free_ char *id = h_id_new("orphans");
+  run_detached(bundle, id);
+  ck_assert(h_wait_status(id, "stopped", 10000));
+  ck_assert(h_process_mentions("sleep 63"));
+  if (h_is_husk()) {
+    _h_result_ struct h_result k = h_rt("kill", "--all", id, "KILL", NULL);
+    ck_assert_msg(k.status == 0, "kill --all: %s", k.err);
+    for (int i = 0; i < 100 && h_process_mentions("sleep 63"); i++)
+      sleep_ms(50);
+    ck_assert(!h_process_mentions("sleep 63"));
+  }
+  _h_result_ struct h_result d = h_rt("delete", id, NULL);
+  ck_assert_msg(d.status == 0, "delete: %s", d.err);
+  ck_assert(!h_process_mentions("sleep 64"));
+  ck_assert(!cgroup_anywhere(id));
+}
+END_TEST
+
 /* ---- lifecycle of the cgroup ---- */
 
 START_TEST(test_delete_removes_cgroups) {
@@ -517,6 +542,7 @@ static Suite *cgroups_suite(void) {
   tcase_add_test(tc, test_update_changes_live_limits);
   tcase_add_test(tc, test_ps_lists_every_process);
   tcase_add_test(tc, test_kill_all);
+  tcase_add_test(tc, test_orphans_after_init_exit);
   tcase_add_test(tc, test_delete_removes_cgroups);
   tcase_add_test(tc, test_failed_create_leaves_no_cgroup);
   tcase_add_test(tc, test_cgroup_namespace_rooted_at_container);
