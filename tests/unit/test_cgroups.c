@@ -19,6 +19,7 @@
 #include "error.h"
 #include "log.h"
 #include "spec.h"
+#include "state.h"
 #include "unit.h"
 #include "utils.h"
 
@@ -723,6 +724,35 @@ START_TEST(test_v1_freeze_stats) {
 }
 END_TEST
 
+/* state.json keeps the cgroup; the status of a live init whose cgroup is frozen is paused. */
+START_TEST(test_state_records_cgroup_and_paused) {
+  layout_v1(_i == 1);
+  _cleanup_cgroup_ struct cgroup *cg = make("/c", "c");
+  _cleanup_free_ char *dir = xasprintf("%s/state", base);
+  ck_assert_int_eq(mkdir(dir, 0700), 0);
+  _cleanup_close_ int fd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  struct container_state st = {.id = "c",
+                               .pid = getpid(),
+                               .pid_start_time = proc_start_time(getpid()),
+                               .bundle = "/b",
+                               .rootfs = "/b/rootfs",
+                               .created = "now",
+                               .started = true,
+                               .cgroup = cgroup_save(cg)};
+  ck_assert_int_eq(state_write(fd, &st, NULL), 0);
+  json_decref(st.cgroup);
+  _cleanup_state_ struct container_state *back = NULL;
+  ck_assert_int_eq(state_read(fd, &back, NULL), 0);
+  ck_assert_ptr_nonnull(back->cgroup);
+  ck_assert_int_eq(state_status(fd, back), STATUS_RUNNING);
+  ck_assert_int_eq(cgroup_freeze(cg, true, NULL), 0);
+  ck_assert_int_eq(state_status(fd, back), STATUS_PAUSED);
+  _cleanup_cgroup_ struct cgroup *again = NULL;
+  ck_assert_int_eq(cgroup_load(&host, back->cgroup, &again, NULL), 0);
+  ck_assert_str_eq(cgroup_dir(again, "memory"), cgroup_dir(cg, "memory"));
+}
+END_TEST
+
 /* ---- conversions ---- */
 
 START_TEST(test_conversions) {
@@ -873,6 +903,7 @@ static Suite *cgroups_suite(void) {
   tcase_add_test(tc, test_hybrid_unified_parts);
   tcase_add_loop_test(tc, test_v1_freeze_stats, 0, 2);
   tcase_add_loop_test(tc, test_device_rules_v1, 0, 2);
+  tcase_add_loop_test(tc, test_state_records_cgroup_and_paused, 0, 2);
   suite_add_tcase(s, tc);
   TCase *pure = tcase_create("pure");
   tcase_add_test(pure, test_conversions);
