@@ -731,16 +731,17 @@ START_TEST(test_state_records_cgroup_and_paused) {
   _cleanup_free_ char *dir = xasprintf("%s/state", base);
   ck_assert_int_eq(mkdir(dir, 0700), 0);
   _cleanup_close_ int fd = open(dir, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  _cleanup_json_ json_t *saved = cgroup_save(cg), *ann = json_object();
   struct container_state st = {.id = "c",
                                .pid = getpid(),
                                .pid_start_time = proc_start_time(getpid()),
                                .bundle = "/b",
                                .rootfs = "/b/rootfs",
                                .created = "now",
+                               .annotations = ann,
                                .started = true,
-                               .cgroup = cgroup_save(cg)};
+                               .cgroup = saved};
   ck_assert_int_eq(state_write(fd, &st, NULL), 0);
-  json_decref(st.cgroup);
   _cleanup_state_ struct container_state *back = NULL;
   ck_assert_int_eq(state_read(fd, &back, NULL), 0);
   ck_assert_ptr_nonnull(back->cgroup);
