@@ -148,11 +148,11 @@ int state_dir_remove(const char *root, const char *id, struct husk_error **err) 
 
 int state_write(int dirfd, const struct container_state *st, struct husk_error **err) {
   _cleanup_json_ json_t *j = json_pack(
-      "{s:s, s:i, s:I, s:s, s:s, s:s, s:i, s:O, s:b, s:i}", "id", st->id, "pid", (int)st->pid,
+      "{s:s, s:i, s:I, s:s, s:s, s:s, s:i, s:o, s:b, s:i}", "id", st->id, "pid", (int)st->pid,
       "pidStartTime", (json_int_t)st->pid_start_time, "bundle", st->bundle, "rootfs", st->rootfs,
       "created", st->created, "owner", (int)st->owner, "annotations",
-      st->annotations ? st->annotations : json_object(), "started", st->started, "cloneFlags",
-      st->clone_flags);
+      st->annotations ? json_incref(st->annotations) : json_object(), "started", st->started,
+      "cloneFlags", st->clone_flags);
   if (!j)
     return husk_error_set(err, EINVAL, "encode state of %s", st->id);
   if (st->cgroup)
