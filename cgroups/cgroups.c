@@ -231,6 +231,20 @@ int cgroup_open_dir(const struct cgroup *cg, struct husk_error **err) {
   return fd;
 }
 
+/* The kernel takes its global threadgroup lock (and with it, from idle, a full RCU grace
+ * period) for any write to cgroup.procs, and for a pid written to tasks; only a thread that
+ * moves itself through tasks ("0") goes without. v2 has no such way for a process. */
+int cgroup_add_self(struct cgroup *cg, struct husk_error **err) {
+  for (size_t i = 0; i < cg->n_dirs; i++) {
+    bool v1 = cg->dirs[i].controllers[0] != '\0';
+    int r = cg_write(cg->dirs[i].path, v1 ? "tasks" : "cgroup.procs", "0",
+                     "the init moves itself into its cgroup before it runs anything", err);
+    if (r < 0)
+      return r;
+  }
+  return 0;
+}
+
 int cgroup_add_pid(struct cgroup *cg, pid_t pid, struct husk_error **err) {
   for (size_t i = 0; i < cg->n_dirs; i++) {
     int r = cg_writef(cg->dirs[i].path, "cgroup.procs",

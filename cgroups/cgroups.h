@@ -57,6 +57,10 @@ int cgroup_open_dir(const struct cgroup *cg, struct husk_error **err);
 
 /* Move a process into the container's cgroup in every hierarchy. */
 int cgroup_add_pid(struct cgroup *cg, pid_t pid, struct husk_error **err);
+/* Move the calling process, which must have one thread, into the container's cgroup: v1
+ * hierarchies through "tasks" with "0", which needs no global lock (writing another
+ * process's pid to cgroup.procs waits for an RCU grace period, some 10 ms). */
+int cgroup_add_self(struct cgroup *cg, struct husk_error **err);
 /* Every process in the cgroup (and cgroups below it), in husk's pid namespace. */
 int cgroup_pids(struct cgroup *cg, pid_t **ret, size_t *ret_n, struct husk_error **err);
 

@@ -321,12 +321,22 @@ static pid_t clone_into_cgroup(struct create_ctx *c, struct husk_error **err) {
   return clone_init(c->clone_flags, -1, &c->pidfd, err);
 }
 
-/* Not cloned into its cgroup: move the init in now, while it waits for SYNC_MAPS_DONE and
- * has run none of the container's code. */
+/* Not cloned into its cgroup, an init that is root in husk's user namespace moves itself
+ * in, first thing: writing another process's pid to cgroup.procs makes the kernel wait for
+ * an RCU grace period (~10 ms on a v1 host, more than all the rest of `run`), a thread
+ * moving itself through tasks does not (cgroup_add_self). One in a user namespace cannot
+ * write the host's cgroup files; husk moves it. */
+static bool init_joins_cgroup(const struct create_ctx *c) {
+  return c->cgroup && c->cgroup_fd < 0 && !(c->clone_flags & CLONE_NEWUSER) &&
+         c->ns_fds[ns_type_index(CLONE_NEWUSER)] < 0;
+}
+
+/* Otherwise move the init in now, while it waits for SYNC_MAPS_DONE and has run none of the
+ * container's code. */
 static int join_cgroup(struct create_ctx *c, struct husk_error **err) {
   if (c->unshare_cgroupns) /* the init makes it, but it is the container's all the same */
     c->clone_flags |= CLONE_NEWCGROUP;
-  if (!c->cgroup || c->cgroup_fd >= 0)
+  if (!c->cgroup || c->cgroup_fd >= 0 || init_joins_cgroup(c))
     return 0;
   return cgroup_add_pid(c->cgroup, c->pid, err);
 }
@@ -348,6 +358,7 @@ static _Noreturn void run_init(struct create_ctx *c) {
       .joined_user_ns = c->ns_fds[ns_type_index(CLONE_NEWUSER)] >= 0,
       .new_net_ns = (c->clone_flags & CLONE_NEWNET) != 0,
       .unshare_cgroupns = c->unshare_cgroupns,
+      .join_cgroup = init_joins_cgroup(c) ? c->cgroup : NULL,
   };
   memcpy(a.ns_fds, c->ns_fds, sizeof(a.ns_fds));
   closep(&c->sync_fds[0]);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "capabilities.h"
+#include "cgroups/cgroups.h"
 #include "console.h"
 #include "error.h"
 #include "hooks.h"
@@ -94,8 +95,8 @@ static int become_root(struct init_args *a, struct husk_error **err) {
   return 0;
 }
 
-/* Without CLONE_INTO_CGROUP the parent moved us into the container's cgroups only after the
- * clone (before SYNC_MAPS_DONE), so the new cgroup namespace is made now, rooted there. */
+/* Without CLONE_INTO_CGROUP the init was moved (or moved itself) into the container's cgroups
+ * only after the clone, so the new cgroup namespace is made now, rooted there. */
 static int enter_cgroup_namespace(struct husk_error **err) {
   int r = unshare(CLONE_NEWCGROUP);
   TRACE(r, "a cgroup namespace rooted at the container's cgroup, now that the init is in it",
@@ -292,6 +293,8 @@ _Noreturn void init_main(struct init_args *a) {
   _cleanup_error_ struct husk_error *err = NULL;
   struct exec_plan plan = {0};
   int r = begin(a, &err);
+  if (r >= 0 && a->join_cgroup)
+    r = cgroup_add_self(a->join_cgroup, &err);
   if (r >= 0)
     r = join_namespaces(a, &err);
   if (r >= 0)

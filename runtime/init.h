@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+struct cgroup;
 struct seccomp_program;
 struct spec;
 
@@ -24,6 +25,7 @@ struct init_args {
   bool joined_user_ns;  /* already joined (by the clone helper): become root in it */
   bool new_net_ns;      /* the clone made a network namespace: bring up lo */
   bool unshare_cgroupns; /* make the cgroup namespace once the parent moved us into our cgroup */
+  struct cgroup *join_cgroup; /* move ourselves into it first thing; NULL: the parent does it */
   char *hook_state;     /* the state JSON for createContainer/startContainer hooks, received
                            with SYNC_HOOKS_DONE; NULL when the config has none */
 };
