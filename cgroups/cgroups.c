@@ -117,19 +117,20 @@ static int make_path(const struct cgroup_host *host, const char *mount, const ch
       continue;
     bool leaf = *s == '\0';
     *s = '\0';
-    struct stat st;
-    if (stat(p, &st) == 0 && !leaf) {
+    /* mkdir at once: EEXIST says the same as a stat first would, in one call */
+    r = host->make_dir(p, 0755);
+    TRACE(r, leaf ? "make the container's cgroup" : "make a parent of the container's cgroup",
+          "mkdir(\"%s\", 0755)", p);
+    if (r < 0 && errno == EEXIST && !leaf) {
+      r = 0;
       *s = '/';
       continue;
     }
-    if (leaf && access(p, F_OK) == 0) {
+    if (r < 0 && errno == EEXIST) {
       r = husk_error_set(err, EEXIST, "cgroup %s already exists: husk only uses cgroups it makes",
                          p);
       break;
     }
-    r = host->make_dir(p, 0755);
-    TRACE(r, leaf ? "make the container's cgroup" : "make a parent of the container's cgroup",
-          "mkdir(\"%s\", 0755)", p);
     if (r < 0) {
       r = husk_error_sys(err, "mkdir %s", p);
       break;
@@ -334,6 +335,10 @@ int cgroup_memory_limit(struct cgroup *cg, int64_t *ret, struct husk_error **err
 
 /* rmdir a cgroup and the ones the container made below it, deepest first. */
 static int remove_tree(const struct cgroup_host *host, const char *path) {
+  /* Usually there is nothing below: rmdir alone, no listing of the cgroup's files. */
+  int r = remove_dir(host, path);
+  if (r != -EBUSY && r != -ENOTEMPTY)
+    return r;
   DIR *d = opendir(path);
   for (struct dirent *e; d && (e = readdir(d));) {
     if (e->d_type != DT_DIR || e->d_name[0] == '.')
