@@ -424,6 +424,8 @@ static int drive_init(struct create_ctx *c, struct husk_error **err) {
   int r = sync_send(fd, SYNC_MAPS_DONE, 0, NULL, 0, err);
   if (r < 0)
     return r;
+  if (!hooks_need_create_sync(c->spec)) /* then the init skips steps 2 and 3 too */
+    return sync_expect(fd, SYNC_CREATED, err);
   r = sync_expect(fd, SYNC_MOUNTS_DONE, err);
   if (r < 0)
     return r;

@@ -155,6 +155,12 @@ int hook_run(const struct spec_hook *hook, enum spec_hook_phase phase, size_t in
   return hook_result(where, status, exec_errno, err);
 }
 
+bool hooks_need_create_sync(const struct spec *spec) {
+  const struct spec_hook_list *h = spec->hooks;
+  return h[HOOK_PRESTART].n || h[HOOK_CREATE_RUNTIME].n || h[HOOK_CREATE_CONTAINER].n ||
+         h[HOOK_START_CONTAINER].n;
+}
+
 int hooks_run(const struct spec *spec, enum spec_hook_phase phase, const char *state_json,
               struct husk_error **err) {
   const struct spec_hook_list *list = &spec->hooks[phase];

@@ -29,6 +29,10 @@ struct husk_error;
 int hook_run(const struct spec_hook *hook, enum spec_hook_phase phase, size_t index,
              const char *state_json, struct husk_error **err);
 
+/* True when the config has prestart, createRuntime, createContainer or startContainer hooks:
+ * only then do create and the init exchange SYNC_MOUNTS_DONE and SYNC_HOOKS_DONE (sync.h). */
+bool hooks_need_create_sync(const struct spec *spec);
+
 /* Run a phase's hooks in order; the first failure stops them and is the error. */
 int hooks_run(const struct spec *spec, enum spec_hook_phase phase, const char *state_json,
               struct husk_error **err);

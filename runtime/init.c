@@ -129,12 +129,15 @@ static int build_rootfs(struct init_args *a, struct husk_error **err) {
   int r = rootfs_prepare(a->spec, a->rootfs, a->new_user_ns, err);
   if (r < 0)
     return r;
-  r = sync_send(a->sync_fd, SYNC_MOUNTS_DONE, 0, NULL, 0, err);
-  if (r < 0)
-    return r;
-  r = sync_expect_data(a->sync_fd, SYNC_HOOKS_DONE, &a->hook_state, err);
-  if (r < 0)
-    return r;
+  /* Without those hooks the round trip to the parent would only cost a wakeup each way. */
+  if (hooks_need_create_sync(a->spec)) {
+    r = sync_send(a->sync_fd, SYNC_MOUNTS_DONE, 0, NULL, 0, err);
+    if (r < 0)
+      return r;
+    r = sync_expect_data(a->sync_fd, SYNC_HOOKS_DONE, &a->hook_state, err);
+    if (r < 0)
+      return r;
+  }
   /* In the container's namespaces, but before pivot_root: hook paths are the host's. */
   if (a->spec->hooks[HOOK_CREATE_CONTAINER].n) {
     r = hooks_run(a->spec, HOOK_CREATE_CONTAINER, a->hook_state ? a->hook_state : "{}", err);

@@ -21,6 +21,8 @@
  *                                                     config has neither
  *   4    child   SYNC_CREATED        -                all set up; the child now blocks on the exec
  *                                                     fifo until `husk start` opens it
+ *  Steps 2 and 3 happen only when the config has prestart, createRuntime, createContainer or
+ *  startContainer hooks (hooks_need_create_sync): otherwise both sides go from 1 to 4.
  */
 #pragma once
 
