@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <pwd.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -233,12 +234,16 @@ enum container_status state_status(int dirfd, const struct container_state *st) 
   return STATUS_RUNNING;
 }
 
-/* runc reports the owner by name; engines decode it as a string. */
+/* runc reports the owner by name; engines decode it as a string. Like runc, from
+ * /etc/passwd itself: NSS (getpwuid_r) would make a static husk load the NSS modules of the
+ * exact glibc it was linked with. */
 static char *owner_name(uid_t uid) {
+  _cleanup_fclose_ FILE *f = fopen("/etc/passwd", "re");
   struct passwd pw, *res = NULL;
   char buf[1024];
-  if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res)
-    return xstrdup(res->pw_name);
+  while (f && fgetpwent_r(f, &pw, buf, sizeof(buf), &res) == 0 && res)
+    if (pw.pw_uid == uid)
+      return xstrdup(pw.pw_name);
   return xasprintf("#%u", (unsigned)uid);
 }
 
