@@ -181,12 +181,24 @@ unsigned long long proc_start_time(pid_t pid) {
   return start;
 }
 
+/* Not gmtime_r or strftime: glibc loads /etc/localtime (tzset) on their first call, ~20 us
+ * of every create, for a UTC time that needs no zone. Days to a civil date as in Howard
+ * Hinnant's civil_from_days (valid from 1970 on). */
+char *rfc3339_utc(const struct timespec *ts) {
+  long long days = ts->tv_sec / 86400, secs = ts->tv_sec % 86400;
+  long long z = days + 719468, era = z / 146097;
+  long long doe = z - era * 146097;
+  long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  long long mp = (5 * doy + 2) / 153;
+  long long day = doy - (153 * mp + 2) / 5 + 1, month = mp < 10 ? mp + 3 : mp - 9;
+  long long year = yoe + era * 400 + (month <= 2);
+  return xasprintf("%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%09ldZ", year, month, day,
+                   secs / 3600, secs / 60 % 60, secs % 60, ts->tv_nsec);
+}
+
 char *now_rfc3339(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  gmtime_r(&ts.tv_sec, &tm);
-  char date[32];
-  strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-  return xasprintf("%s.%09ldZ", date, ts.tv_nsec);
+  return rfc3339_utc(&ts);
 }

@@ -87,3 +87,6 @@ unsigned long long proc_start_time(pid_t pid);
 
 /* Current time as RFC 3339 with nanoseconds, UTC (like Go's time.RFC3339Nano). */
 char *now_rfc3339(void);
+/* ts (seconds since 1970, nanoseconds) in that form, computed without the time zone. */
+struct timespec;
+char *rfc3339_utc(const struct timespec *ts);

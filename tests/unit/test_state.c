@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -198,6 +199,27 @@ START_TEST(test_error_wrap) {
 }
 END_TEST
 
+/* The time-zone-free date arithmetic agrees with gmtime_r + strftime, leap days and century
+ * years included, from 1970 to 2200. */
+START_TEST(test_rfc3339_utc) {
+  for (time_t t = 0; t < 7300000000; t += 86400 * 7 + 3601) {
+    for (time_t d = 0; d < 86400 * 3; d += 86400 / 2 + 1) {
+      struct timespec ts = {t + d, 5};
+      struct tm tm;
+      char want[64], date[32];
+      gmtime_r(&ts.tv_sec, &tm);
+      strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+      snprintf(want, sizeof want, "%s.000000005Z", date);
+      _cleanup_free_ char *got = rfc3339_utc(&ts);
+      ck_assert_str_eq(got, want);
+    }
+  }
+  struct timespec leap = {951782400, 0}; /* 2000-02-29, a leap day of a century year */
+  _cleanup_free_ char *got = rfc3339_utc(&leap);
+  ck_assert_str_eq(got, "2000-02-29T00:00:00.000000000Z");
+}
+END_TEST
+
 static Suite *state_suite(void) {
   Suite *s = suite_create("state");
   TCase *tc = tcase_create("state");
@@ -216,6 +238,7 @@ static Suite *state_suite(void) {
   tcase_add_test(sync, test_sync_messages);
   tcase_add_test(sync, test_sync_child_error_and_eof);
   tcase_add_test(sync, test_error_wrap);
+  tcase_add_test(sync, test_rfc3339_utc);
   suite_add_tcase(s, sync);
   return s;
 }
