@@ -554,7 +554,7 @@ static int pidfd_for(const struct container_state *st, struct husk_error **err) 
   /* The pid might have been reused between reading the state and opening the pidfd. */
   if (!state_init_alive(st)) {
     close(fd);
-    return husk_error_set(err, ESRCH, "container %s is not running", st->id);
+    return husk_error_set(err, ESRCH, "%s: container not running", st->id);
   }
   return fd;
 }
@@ -699,9 +699,10 @@ int container_kill(const char *root, const char *id, int sig, bool all, struct h
   int r = state_load(root, id, false, &fd, &st, err);
   if (r < 0)
     return r;
-  /* With --all the cgroup is what counts: what outlived an init sharing our pid namespace. */
+  /* With --all the cgroup is what counts: what outlived an init sharing our pid namespace.
+   * Worded as runc's: containerd's shim reads "container not running" as "already exited". */
   if (state_status(fd, st) == STATUS_STOPPED && !(all && st->cgroup))
-    return husk_error_set(err, ESRCH, "container %s is not running", id);
+    return husk_error_set(err, ESRCH, "%s: container not running", id);
   return signal_container(st, sig, all, err);
 }
 
