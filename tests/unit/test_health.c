@@ -534,8 +534,8 @@ END_TEST
 
 START_TEST(config_json_round_trip) {
   static const char *const anns[] = {
-      "{\"Test\":[\"CMD\",\"/check\",\"a b\"],\"Interval\":1500000000,\"Timeout\":2000000,"
-      "\"StartPeriod\":60000000000,\"StartInterval\":1000000000,\"Retries\":9}",
+      ("{\"Test\":[\"CMD\",\"/check\",\"a b\"],\"Interval\":1500000000,\"Timeout\":2000000,"
+       "\"StartPeriod\":60000000000,\"StartInterval\":1000000000,\"Retries\":9}"),
       "{\"Test\":[\"CMD-SHELL\",\"exit 1\"]}", "{\"Test\":[\"NONE\"],\"Retries\":2}"};
   for (size_t i = 0; i < ARRAY_SIZE(anns); i++) {
     struct health_config a = config_of(anns[i]);
