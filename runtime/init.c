@@ -3,44 +3,22 @@
 #include "init.h"
 
 #include <fcntl.h>
-#include <linux/close_range.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#include "capabilities.h"
 #include "cgroups/cgroups.h"
-#include "console.h"
 #include "error.h"
 #include "hooks.h"
 #include "log.h"
 #include "namespaces/namespaces.h"
-#include "process.h"
+#include "process_setup.h"
 #include "rootfs.h"
-#include "seccomp/seccomp.h"
 #include "spec.h"
 #include "sync.h"
 #include "utils.h"
-
-#ifndef KEYCTL_JOIN_SESSION_KEYRING
-#define KEYCTL_JOIN_SESSION_KEYRING 1
-#endif
-
-/* Until execve the init runs the husk binary. A container process that could open
- * /proc/<init>/exe (say, one sharing the pid namespace, between create and start) could
- * overwrite husk on the host (CVE-2019-5736); a non-dumpable process's /proc files need
- * CAP_SYS_PTRACE over it. Credential changes reset the flag, so it is set again after them. */
-static int make_undumpable(struct husk_error **err) {
-  int r = prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  TRACE(r, "no container process may open /proc/<init>/exe, the husk binary (CVE-2019-5736)",
-        "prctl(PR_SET_DUMPABLE, 0)");
-  if (r < 0)
-    return husk_error_sys(err, "prctl(PR_SET_DUMPABLE, 0)");
-  return 0;
-}
 
 /* The parent blocked signals to forward them; the init starts with a clean mask, and dies
  * with `husk create` while it is being set up. */
@@ -55,8 +33,11 @@ static int begin(struct init_args *a, struct husk_error **err) {
     return husk_error_sys(err, "prctl(PR_SET_PDEATHSIG)");
   if (getppid() == 1)
     return husk_error_set(err, ESRCH, "husk create exited during setup");
-  /* In a new user namespace, not before the maps: a rootless parent writes our /proc files. */
-  return a->new_user_ns ? 0 : make_undumpable(err);
+  /* Until execve the init runs the husk binary: a container process that could open
+   * /proc/<init>/exe (one sharing the pid namespace, between create and start) could
+   * overwrite husk on the host (CVE-2019-5736). In a new user namespace, not before the
+   * maps: a rootless parent writes our /proc files. */
+  return a->new_user_ns ? 0 : process_make_undumpable(err);
 }
 
 /* Join the namespaces the config gives by path, in ns_types order (user first, mount last). */
@@ -81,7 +62,7 @@ static int join_namespaces(struct init_args *a, struct husk_error **err) {
 static int become_root(struct init_args *a, struct husk_error **err) {
   int r = sync_expect(a->sync_fd, SYNC_MAPS_DONE, err);
   if (r >= 0 && a->new_user_ns)
-    r = make_undumpable(err);
+    r = process_make_undumpable(err);
   if (r < 0 || !(a->new_user_ns || a->joined_user_ns))
     return r;
   r = setresgid(0, 0, 0);
@@ -150,96 +131,16 @@ static int build_rootfs(struct init_args *a, struct husk_error **err) {
   return rootfs_finalize(a->spec, err);
 }
 
-static int join_session_keyring(struct init_args *a, struct husk_error **err) {
-  if (a->no_new_keyring)
-    return 0;
-  /* A fresh anonymous session keyring keeps the host's keys out of the container. */
-  long r = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL);
-  TRACE(r, "give the container its own session keyring", "keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL)");
-  if (r < 0 && errno != ENOSYS)
-    return husk_error_sys(err, "join a new session keyring");
-  return 0;
-}
-
-/* Only stdio and the preserved fds may reach the process: everything else husk opened is
- * marked close-on-exec (the sync socket and fifo are needed until the very end). */
-static int close_stray_fds(struct init_args *a, struct husk_error **err) {
-  unsigned first = 3 + (unsigned)a->preserve_fds;
-  for (unsigned fd = 3; fd < first; fd++) {
-    int flags = fcntl((int)fd, F_GETFD);
-    if (flags >= 0)
-      fcntl((int)fd, F_SETFD, flags & ~FD_CLOEXEC);
-  }
-  long r = syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC);
-  TRACE(r, "no host fd beyond stdio and --preserve-fds may reach the process",
-        "close_range(%u, ~0U, CLOSE_RANGE_CLOEXEC)", first);
-  if (r < 0)
-    return husk_error_sys(err, "close_range");
-  return 0;
-}
-
-/* The filter compiled by `husk create` is loaded last, just before execve, so husk's own
- * setup is not filtered. Without no_new_privs loading it needs CAP_SYS_ADMIN, so then it is
- * loaded early instead, before the user and capabilities change (as runc does). */
-static int load_seccomp(struct init_args *a, bool early, struct husk_error **err) {
-  if (!a->seccomp || early == a->spec->process->no_new_privileges)
-    return 0;
-  return seccomp_program_load(a->seccomp, err);
-}
-
-struct exec_plan {
-  char *path;
-  char **env;
-  char *env_extra;
-  struct cap_sets caps;
-};
-
-static int prepare_process(struct init_args *a, struct exec_plan *plan, struct husk_error **err) {
-  const struct spec_process *proc = a->spec->process;
-  /* Checked before anything changes: an unknown capability name is a config error. */
-  int r = capabilities_parse(proc->capabilities, &plan->caps, err);
-  if (r < 0)
-    return r;
-  if (a->console_fd >= 0) {
-    r = console_setup(a->console_fd, proc, err);
-    closep(&a->console_fd);
-    if (r < 0)
-      return r;
-  }
-  r = process_build_env(proc, &plan->env, &plan->env_extra, err);
-  if (r < 0)
-    return r;
-  r = process_find_executable(proc->args[0], (const char *const *)plan->env, &plan->path, err);
-  if (r < 0)
-    return r;
-  r = process_chdir(proc->cwd, err);
-  if (r < 0)
-    return r;
-  r = join_session_keyring(a, err);
-  if (r < 0)
-    return r;
-  r = process_set_rlimits(proc, err);
-  if (r < 0)
-    return r;
-  r = load_seccomp(a, true, err);
-  if (r < 0)
-    return r;
-  r = capabilities_keep(err);
-  if (r < 0)
-    return r;
-  r = process_set_user(proc, err);
-  if (r < 0)
-    return r;
-  r = capabilities_apply(&plan->caps, err);
-  if (r < 0)
-    return r;
-  r = process_set_no_new_privs(proc, err);
-  if (r < 0)
-    return r;
-  r = make_undumpable(err);
-  if (r < 0)
-    return r;
-  return close_stray_fds(a, err);
+static int prepare_process(struct init_args *a, struct process_plan *plan,
+                           struct husk_error **err) {
+  struct process_setup s = {
+      .proc = a->spec->process,
+      .seccomp = a->seccomp,
+      .console_fd = TAKE_FD(a->console_fd),
+      .preserve_fds = a->preserve_fds,
+      .no_new_keyring = a->no_new_keyring,
+  };
+  return process_prepare(&s, plan, err);
 }
 
 /* After `start` released the init: in the container, with the process's user and
@@ -265,7 +166,7 @@ static _Noreturn void fail_to_start(int fifo, const char *message, int status) {
 /* Tell the parent we are created, then block until `husk start` opens the fifo. From here
  * on there is no parent listening. The fifo stays open until execve closes it (close-on-exec):
  * that EOF tells `start` the process runs, so poststart hooks come after it. */
-static _Noreturn void wait_for_start_and_exec(struct init_args *a, struct exec_plan *plan) {
+static _Noreturn void wait_for_start_and_exec(struct init_args *a, struct process_plan *plan) {
   prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
   _cleanup_error_ struct husk_error *err = NULL;
   if (sync_send(a->sync_fd, SYNC_CREATED, 0, NULL, 0, &err) < 0)
@@ -282,19 +183,16 @@ static _Noreturn void wait_for_start_and_exec(struct init_args *a, struct exec_p
   closep(&a->fifo_fd);
   if (run_start_hooks(a, &err) < 0)
     fail_to_start(fd, err->message, 1);
-  if (load_seccomp(a, false, &err) < 0)
+  struct process_setup s = {.proc = a->spec->process, .seccomp = a->seccomp, .console_fd = -1};
+  if (process_load_seccomp_late(&s, &err) < 0)
     fail_to_start(fd, err->message, 1);
-  const char *const *args = a->spec->process->args;
-  TRACE(0, "replace husk with the container's process", "execve(\"%s\", [\"%s\"%s], env)",
-        plan->path, args[0], args[1] ? ", ..." : "");
-  execve(plan->path, (char *const *)args, plan->env);
-  _cleanup_free_ char *message = xasprintf("exec %s: %s", plan->path, strerror(errno));
-  fail_to_start(fd, message, 127);
+  process_execve(&s, plan, &err);
+  fail_to_start(fd, err->message, 127);
 }
 
 _Noreturn void init_main(struct init_args *a) {
   _cleanup_error_ struct husk_error *err = NULL;
-  struct exec_plan plan = {0};
+  struct process_plan plan = {0};
   int r = begin(a, &err);
   if (r >= 0 && a->join_cgroup)
     r = cgroup_add_self(a->join_cgroup, &err);
