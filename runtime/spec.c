@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 
 #include "error.h"
 #include "namespaces/namespaces.h"
@@ -469,9 +470,16 @@ static int parse_device(struct spec *s, json_t *o, const char *at, void *out,
   TRY(spec_get_int(o, "major", at, need, 0, UINT32_MAX, &d->major, err));
   TRY(spec_get_int(o, "minor", at, need, 0, UINT32_MAX, &d->minor, err));
   int64_t v = 0;
-  if (TRY(spec_get_int(o, "fileMode", at, 0, 0, 07777, &v, err))) {
+  /* Engines pass a whole st_mode (podman: 020666 for a character device): type bits there
+   * must agree with the type; the permission bits are what is kept. */
+  if (TRY(spec_get_int(o, "fileMode", at, 0, 0, 0177777, &v, err))) {
+    mode_t fmt = (mode_t)v & S_IFMT;
+    mode_t want = d->type == 'b' ? S_IFBLK : d->type == 'p' ? S_IFIFO : S_IFCHR;
+    if (fmt && fmt != want)
+      return spec_errorf(err, at, "fileMode", "file type bits %#o do not match type \"%c\"",
+                         (unsigned)fmt, d->type);
     d->has_file_mode = true;
-    d->file_mode = (mode_t)v;
+    d->file_mode = (mode_t)v & 07777;
   }
   if (TRY(spec_get_int(o, "uid", at, 0, 0, UINT32_MAX - 1, &v, err))) {
     d->has_uid = true;
