@@ -105,16 +105,17 @@ static const struct {
 /* Options that need machinery husk does not have (overlay copy-up, idmapped and recursive
  * mount attributes): refused by name rather than handed to the kernel as data. */
 static const char *const unsupported_options[] = {
-    "tmpcopyup",      "idmap",      "ridmap",       "rro",       "rrw",         "rnosuid",
-    "rsuid",          "rnodev",     "rdev",         "rnoexec",   "rexec",       "ratime",
-    "rnoatime",       "rrelatime",  "rnorelatime",  "rdiratime", "rnodiratime", "rstrictatime",
-    "rnostrictatime", "rsymfollow", "rnosymfollow",
+    "idmap",      "ridmap",       "rro",       "rrw",         "rnosuid",      "rsuid",
+    "rnodev",     "rdev",         "rnoexec",   "rexec",       "ratime",       "rnoatime",
+    "rrelatime",  "rnorelatime",  "rdiratime", "rnodiratime", "rstrictatime", "rnostrictatime",
+    "rsymfollow", "rnosymfollow",
 };
 
 struct mount_opts {
   unsigned long flags;
   unsigned long propagation;
-  char *data; /* comma-joined filesystem options, NULL when none */
+  char *data;  /* comma-joined filesystem options, NULL when none */
+  bool copyup; /* tmpcopyup: a tmpfs starts with what the image has there */
 };
 
 static int parse_mount_options(const char *const *options, struct mount_opts *ret,
@@ -122,6 +123,10 @@ static int parse_mount_options(const char *const *options, struct mount_opts *re
   struct mount_opts o = {0};
   for (const char *const *p = options; *p; p++) {
     size_t i = 0;
+    if (strcmp(*p, "tmpcopyup") == 0) {
+      o.copyup = true;
+      continue;
+    }
     for (size_t j = 0; j < ARRAY_SIZE(unsupported_options); j++)
       if (strcmp(*p, unsupported_options[j]) == 0) {
         free(o.data);
@@ -418,6 +423,31 @@ static int check_not_symlink(int root_fd, const char *dest, struct husk_error **
   return 0;
 }
 
+/* tmpcopyup: the directory about to be covered is opened first, so that what the image has
+ * there can be copied into the new tmpfs; a read-only one is made so after the copy. */
+static int mount_tmpfs_copyup(const struct spec_mount *m, int root_fd, const char *dest, int target,
+                              const struct mount_opts *o, const char *why,
+                              struct husk_error **err) {
+  char p[32];
+  _cleanup_close_ int lower = openat(target, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (lower < 0)
+    return husk_error_sys(err, "open %s", dest);
+  const char *src = m->source ? m->source : "tmpfs";
+  if (do_mount(src, fd_path(target, p), "tmpfs", o->flags & ~MS_RDONLY, o->data, why) < 0)
+    return husk_error_sys(err, "mount tmpfs");
+  _cleanup_close_ int upper = reopen(root_fd, dest, O_DIRECTORY, err);
+  if (upper < 0)
+    return upper;
+  int r = rootfs_copy_up(lower, upper, err);
+  if (r < 0)
+    return husk_error_wrap(err, "tmpcopyup");
+  if ((o->flags & MS_RDONLY) &&
+      do_mount(NULL, fd_path(upper, p), NULL, MS_REMOUNT | o->flags, o->data,
+               "the copy is in: make the tmpfs read-only as asked") < 0)
+    return husk_error_sys(err, "remount tmpfs read-only");
+  return 0;
+}
+
 static int mount_entry(const struct spec_mount *m, int root_fd, struct husk_error **err) {
   _cleanup_free_ char *dest = clean_path(m->destination);
   struct mount_opts o = {0};
@@ -462,6 +492,9 @@ static int mount_entry(const struct spec_mount *m, int root_fd, struct husk_erro
     }
   } else if (strcmp(type, "cgroup") == 0) {
     if ((r = mount_cgroup(root_fd, dest, target, &o, why, err)) < 0)
+      return r;
+  } else if (o.copyup && strcmp(type, "tmpfs") == 0) {
+    if ((r = mount_tmpfs_copyup(m, root_fd, dest, target, &o, why, err)) < 0)
       return r;
   } else if (do_mount(m->source ? m->source : type, fd_path(target, p), type, o.flags, data, why) <
              0) {

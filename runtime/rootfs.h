@@ -36,5 +36,9 @@ int rootfs_open_in_root(int root_fd, const char *path, int flags, bool create, b
 int rootfs_open_in_root_walk(int root_fd, const char *path, int flags, bool create,
                              bool create_dir, struct husk_error **err);
 
+/* rootfs_copyup.c: copy what the directory lower holds into upper (the tmpfs mounted over it,
+ * for "tmpcopyup"), owners, modes and times included; upper takes lower's mode. */
+int rootfs_copy_up(int lower, int upper, struct husk_error **err);
+
 /* "MS_NOSUID|MS_NODEV|..." for tracing. */
 const char *mount_flags_to_string(unsigned long flags, char *buf, size_t len);

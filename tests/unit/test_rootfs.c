@@ -453,8 +453,8 @@ static void proc_on_symlink(int arg) {
 static void unsupported_option(int arg) {
   (void)arg;
   REQUIRE(mkdirat(root_fd, "rootfs", 0755) == 0);
-  struct spec_mount m = {"/dst", "tmpfs", "tmpfs", (const char *[]){"ro", "tmpcopyup", NULL}};
-  expect_prepare_error(&m, "mounts[0] (/dst): option \"tmpcopyup\" is not supported");
+  struct spec_mount m = {"/dst", "tmpfs", "tmpfs", (const char *[]){"ro", "idmap", NULL}};
+  expect_prepare_error(&m, "mounts[0] (/dst): option \"idmap\" is not supported");
 }
 
 START_TEST(test_root_proc_on_symlink) { run_as_root(proc_on_symlink, 0); }
