@@ -1,11 +1,12 @@
 /* test_podman.c: podman 4.3 (through conmon) drives the runtime under test: run --rm and its
  * exit codes, run -d and stop, exec (-u -e -w, -it), run -it, pause/unpause, update --memory,
- * kill -s USR1, rm -f, a memory limit that OOM-kills, --preserve-fds, --pid host (kill --all),
+ * kill -s USR1, rm -f, a memory limit that OOM-kills, --preserve-fds, --read-only, --tmpfs
+ * (tmpcopyup), --device and --privileged (fileMode with type bits), --pid host (kill --all),
  * --cgroups=disabled (--cgroup-manager disabled), no_pivot_root, --runtime-flag debug, the
  * runtime's errors read from its JSON log and from stderr, checkpoint refused cleanly.
  * podman is isolated: its own containers.conf, storage (vfs) and tmp dirs in the harness's work
- * dir, no network, the runtime's state under the harness's --root, a cgroup parent of its own;
- * the image is scripts/mkimage's busybox rootfs, imported offline. */
+ * dir, no network, a cgroup parent of its own; the runtime keeps its default --root (see
+ * pm_v); the image is scripts/mkimage's busybox rootfs, imported offline. */
 #include "engines.h"
 
 #include <errno.h>
@@ -399,6 +400,29 @@ START_TEST(test_preserve_fds) {
 }
 END_TEST
 
+/* --read-only and --tmpfs mount tmpfs with "tmpcopyup"; --device passes a whole st_mode as
+ * fileMode (020666); --privileged passes every host device that way. */
+START_TEST(test_read_only_tmpfs_devices) {
+  _h_result_ struct h_result ro =
+      pm("run", "--rm", "--read-only", IMAGE, "sh", "-c",
+         "touch /tmp/x && echo tmp-writable; touch /x 2>/dev/null || echo root-read-only", NULL);
+  ck_assert_ok(ro, "podman run --read-only");
+  ck_assert_msg(strstr(ro.out, "tmp-writable") && strstr(ro.out, "root-read-only"), "%s", ro.out);
+  _h_result_ struct h_result up =
+      pm("run", "--rm", "--tmpfs", "/etc:ro", IMAGE, "sh", "-c",
+         "grep ^app: /etc/passwd; grep ' /etc tmpfs ro' /proc/mounts", NULL);
+  ck_assert_ok(up, "podman run --tmpfs /etc:ro");
+  ck_assert_msg(strstr(up.out, "app:x:1000") && strstr(up.out, "/etc tmpfs ro"),
+                "the tmpfs on /etc did not get the image's files: %s", up.out);
+  _h_result_ struct h_result dev = pm("run", "--rm", "--device", "/dev/null:/dev/xnull", IMAGE,
+                                      "sh", "-c", "test -c /dev/xnull && echo char-device", NULL);
+  ck_assert_ok(dev, "podman run --device");
+  ck_assert_msg(strstr(dev.out, "char-device"), "%s", dev.out);
+  _h_result_ struct h_result priv = pm("run", "--rm", "--privileged", IMAGE, "true", NULL);
+  ck_assert_ok(priv, "podman run --privileged");
+}
+END_TEST
+
 /* A container in the host's pid namespace: podman cleans it up with `kill --all`. */
 START_TEST(test_pid_host) {
   _h_result_ struct h_result r = pm("run", "--rm", "--pid", "host", IMAGE, "sh", "-c",
@@ -558,6 +582,7 @@ static Suite *podman_suite(void) {
   tcase_add_test(tc, test_memory_limit_oom);
   tcase_add_test(tc, test_run_interactive_tty);
   tcase_add_test(tc, test_preserve_fds);
+  tcase_add_test(tc, test_read_only_tmpfs_devices);
   tcase_add_test(tc, test_pid_host);
   tcase_add_test(tc, test_cgroups_disabled);
   tcase_add_test(tc, test_no_pivot_root);
