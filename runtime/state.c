@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <pwd.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -33,6 +34,7 @@ void container_state_free(struct container_state *st) {
   free(st->bundle);
   free(st->rootfs);
   free(st->created);
+  free(st->finished);
   if (st->annotations)
     json_decref(st->annotations);
   if (st->cgroup)
@@ -158,8 +160,38 @@ int state_write(int dirfd, const struct container_state *st, struct husk_error *
     return husk_error_set(err, EINVAL, "encode state of %s", st->id);
   if (st->cgroup)
     json_object_set(j, "cgroup", st->cgroup);
+  if (st->monitor_pid > 0) {
+    json_object_set_new(j, "monitorPid", json_integer(st->monitor_pid));
+    json_object_set_new(j, "monitorStartTime", json_integer((json_int_t)st->monitor_start_time));
+    json_object_set_new(j, "restartCount", json_integer(st->restart_count));
+  }
+  if (st->exited)
+    json_object_set_new(j, "exit", json_pack("{s:i, s:s, s:b}", "code", st->exit_code, "finished",
+                                             st->finished ? st->finished : "", "oomKilled",
+                                             st->oom_killed));
   _cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
   return write_file_atomic_at(dirfd, STATE_FILE, text, strlen(text), 0600, err);
+}
+
+/* What the monitor adds; each is optional, and a malformed one is ignored (it only informs). */
+static void read_monitor_fields(json_t *j, struct container_state *st) {
+  json_int_t pid = 0, start_time = 0, restarts = 0;
+  if (json_unpack(j, "{s:I, s:I, s?I}", "monitorPid", &pid, "monitorStartTime", &start_time,
+                  "restartCount", &restarts) == 0 &&
+      pid > 0 && pid <= INT_MAX) {
+    st->monitor_pid = (pid_t)pid;
+    st->monitor_start_time = (unsigned long long)start_time;
+    st->restart_count = (int)restarts;
+  }
+  const char *finished = NULL;
+  int code = 0, oom = 0;
+  if (json_unpack(json_object_get(j, "exit"), "{s:i, s?s, s?b}", "code", &code, "finished",
+                  &finished, "oomKilled", &oom) == 0) {
+    st->exited = true;
+    st->exit_code = code;
+    st->finished = finished ? xstrdup(finished) : NULL;
+    st->oom_killed = oom;
+  }
 }
 
 int state_read(int dirfd, struct container_state **ret, struct husk_error **err) {
@@ -192,6 +224,7 @@ int state_read(int dirfd, struct container_state **ret, struct husk_error **err)
   json_t *cgroup = json_object_get(j, "cgroup"); /* absent in states of cgroup-less containers */
   if (json_is_object(cgroup))
     st->cgroup = json_incref(cgroup);
+  read_monitor_fields(j, st);
   *ret = st;
   return 0;
 }
@@ -214,6 +247,13 @@ bool state_init_alive(const struct container_state *st) {
     return false;
   unsigned long long t = proc_start_time(st->pid);
   return t != 0 && t == st->pid_start_time;
+}
+
+bool state_monitor_alive(const struct container_state *st) {
+  if (st->monitor_pid <= 0)
+    return false;
+  unsigned long long t = proc_start_time(st->monitor_pid);
+  return t != 0 && t == st->monitor_start_time;
 }
 
 /* `pause` freezes the container's cgroup: the kernel's freezer state is the truth. */

@@ -32,6 +32,14 @@ struct container_state {
   bool started;                       /* `start` released the init */
   int clone_flags;                    /* namespaces the container made itself */
   json_t *cgroup;                     /* its cgroup as cgroups/ saved it, owned; NULL: none */
+  /* Kept by the monitor of a container `husk run` started (monitor.h); absent otherwise. */
+  pid_t monitor_pid;                     /* 0: no monitor */
+  unsigned long long monitor_start_time; /* to spot a reused pid, as pid_start_time */
+  bool exited;                           /* the monitor reaped the init: the fields below */
+  int exit_code;                         /* its exit status, 128+N when signal N killed it */
+  char *finished;                        /* RFC 3339 */
+  bool oom_killed;                       /* the kernel OOM-killed a process of it */
+  int restart_count;                     /* --health-on-failure restart restarts */
 };
 
 void container_state_free(struct container_state *st);
@@ -65,6 +73,8 @@ int state_read(int dirfd, struct container_state **ret, struct husk_error **err)
  * pid). */
 enum container_status state_status(int dirfd, const struct container_state *st);
 bool state_init_alive(const struct container_state *st);
+/* The monitor recorded in the state still runs. */
+bool state_monitor_alive(const struct container_state *st);
 
 /* The OCI state object (ociVersion, id, status, pid, bundle, rootfs, created, owner,
  * annotations) that `husk state` prints and hooks read on stdin. */
