@@ -351,7 +351,7 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n) {
 
 /* Bytes as a JSON-safe C string: each invalid byte becomes U+FFFD as Go's encoding/json does,
  * and so does NUL, which husk's JSON readers (and C strings) would not take. */
-static char *utf8_sanitize(const char *in, size_t n, size_t *ret_len) {
+char *utf8_sanitize(const char *in, size_t n, size_t *ret_len) {
   const unsigned char *s = (const unsigned char *)in;
   char *out = xmalloc(n * 3 + 1), *p = out;
   for (size_t i = 0; i < n;) {

@@ -91,6 +91,10 @@ char **health_config_argv(const struct health_config *cfg);
 const char *health_on_failure_name(enum health_on_failure action);
 int health_on_failure_parse(const char *text, enum health_on_failure *ret, struct husk_error **err);
 
+/* Bytes as a NUL-terminated string of valid UTF-8: each invalid byte, and NUL, becomes U+FFFD
+ * (as Go's encoding/json does). Also what the monitor's container log lines go through. */
+char *utf8_sanitize(const char *in, size_t n, size_t *ret_len);
+
 /* ---- state machine ---- */
 
 enum health_status { HEALTH_NONE, HEALTH_STARTING, HEALTH_HEALTHY, HEALTH_UNHEALTHY };
