@@ -105,12 +105,24 @@ static void create_ctx_release(struct create_ctx *c, bool failed) {
   seccomp_program_free(c->seccomp);
 }
 
+/* run's conveniences (-m, -u, --stop-signal) change the parsed config, never the bundle's
+ * file: merged into a copy of the document, which is parsed again. */
+static int patch_config(struct create_ctx *c, struct husk_error **err) {
+  _cleanup_json_ json_t *doc = json_deep_copy(c->spec->doc);
+  if (!doc || json_object_update_recursive(doc, (json_t *)c->opts->config_patch) < 0)
+    return husk_error_set(err, EINVAL, "config.json: cannot apply the run options to it");
+  spec_free(TAKE_PTR(c->spec));
+  return spec_parse_json(doc, &c->spec, err);
+}
+
 static int load_bundle(struct create_ctx *c, struct husk_error **err) {
   c->bundle = realpath(c->opts->bundle, NULL);
   if (!c->bundle)
     return husk_error_sys(err, "bundle %s", c->opts->bundle);
   _cleanup_free_ char *config = xasprintf("%s/config.json", c->bundle);
   int r = spec_parse_file(config, &c->spec, err);
+  if (r >= 0 && c->opts->config_patch)
+    r = patch_config(c, err);
   if (r < 0)
     return r;
   if (!c->spec->process)
@@ -497,8 +509,9 @@ int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret
   if (r >= 0)
     r = connect_console(&c, err);
   if (r >= 0) {
-    r = state_dir_create(opts->root, opts->id, &c.state_fd, err);
-    c.state_dir_made = r >= 0;
+    r = opts->reuse_state_dir ? state_dir_open(opts->root, opts->id, true, &c.state_fd, err)
+                              : state_dir_create(opts->root, opts->id, &c.state_fd, err);
+    c.state_dir_made = r >= 0 && !opts->reuse_state_dir;
   }
   if (r >= 0)
     r = make_exec_fifo(&c, err);
@@ -753,6 +766,18 @@ bool container_oom_killed(const struct container_state *st, int64_t *ret_limit) 
   return true;
 }
 
+/* What is left of a stopped container besides its state directory: its cgroup, and then its
+ * poststop hooks. With the lock shared a poststop hook may run `husk state`; hook failures
+ * only warn. */
+static int tear_down(int state_fd, const struct container_state *st, struct husk_error **err) {
+  int r = remove_cgroup(st, err);
+  if (r < 0)
+    return r;
+  flock(state_fd, LOCK_SH);
+  hooks_run_saved(state_fd, st, HOOK_POSTSTOP, STATUS_STOPPED);
+  return 0;
+}
+
 int container_delete(const char *root, const char *id, bool force, struct husk_error **err) {
   _cleanup_close_ int fd = -1;
   _cleanup_error_ struct husk_error *open_err = NULL;
@@ -779,12 +804,20 @@ int container_delete(const char *root, const char *id, bool force, struct husk_e
     if (r < 0)
       return husk_error_wrap(err, "delete %s", id);
   }
-  r = remove_cgroup(st, err);
+  r = tear_down(fd, st, err);
   if (r < 0)
     return husk_error_wrap(err, "delete %s", id);
-  /* The process is gone, the state dir still there; with the lock shared a poststop hook
-   * may run `husk state`. Failures only warn. */
-  flock(fd, LOCK_SH);
-  hooks_run_saved(fd, st, HOOK_POSTSTOP, STATUS_STOPPED);
   return state_dir_remove(root, id, err);
+}
+
+int container_reset(const char *root, const char *id, struct husk_error **err) {
+  _cleanup_close_ int fd = -1;
+  _cleanup_state_ struct container_state *st = NULL;
+  int r = state_load(root, id, true, &fd, &st, err);
+  if (r < 0)
+    return r;
+  if (state_status(fd, st) != STATUS_STOPPED)
+    return husk_error_set(err, EBUSY, "cannot reset container %s that is not stopped", id);
+  r = tear_down(fd, st, err);
+  return r < 0 ? husk_error_wrap(err, "reset %s", id) : 0;
 }

@@ -1,6 +1,7 @@
 /* container.h: the parent side of a container's lifecycle: create, start, kill, delete. */
 #pragma once
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -19,6 +20,8 @@ struct create_options {
   bool no_pivot;
   bool no_new_keyring;
   bool no_cgroup;              /* --cgroup-manager disabled: no cgroup, no limits */
+  const json_t *config_patch;  /* merged into config.json in memory (run -m, -u, ...); NULL: none */
+  bool reuse_state_dir;        /* a restart in place: <root>/<id> exists (container_reset) */
 };
 
 /* Parse the bundle, make the state directory, clone the init and set it up until it waits
@@ -37,6 +40,10 @@ int container_kill(const char *root, const char *id, int sig, bool all, struct h
 /* Remove a stopped or created container; with force a running one is killed first.
  * A missing container with force is not an error (as with runc). */
 int container_delete(const char *root, const char *id, bool force, struct husk_error **err);
+
+/* Tear a stopped container down as delete does (its cgroup, poststop hooks) but keep its state
+ * directory, for a restart in place: container_create with reuse_state_dir then. */
+int container_reset(const char *root, const char *id, struct husk_error **err);
 
 /* Whether the kernel OOM-killed a process in the container's cgroup; ret_limit (may be NULL)
  * gets its memory limit in bytes, -1 for none. False without a cgroup or memory accounting. */
