@@ -80,6 +80,13 @@ static int prepare_environment(struct process_setup *s, struct process_plan *pla
     closep(&s->console_fd);
     if (r < 0)
       return r;
+  } else {
+    /* As runc: no signal to the caller's process group (conmon's kill(-pgid) on --timeout,
+     * a terminal's ^C) reaches the container by accident. console_setup does this itself. */
+    r = setsid();
+    TRACE(r, "a session of its own, apart from the caller's process group", "setsid()");
+    if (r < 0)
+      return husk_error_sys(err, "setsid");
   }
   r = process_build_env(proc, &plan->env, &plan->env_extra, err);
   if (r < 0)
