@@ -1,9 +1,10 @@
 /* test_podman.c: podman 4.3 (through conmon) drives the runtime under test: run --rm and its
  * exit codes, run -d and stop, exec (-u -e -w, -it), run -it, pause/unpause, update --memory,
  * kill -s USR1, rm -f, a memory limit that OOM-kills, --preserve-fds, --read-only, --tmpfs
- * (tmpcopyup), --device and --privileged (fileMode with type bits), --pid host (kill --all),
- * --cgroups=disabled (--cgroup-manager disabled), no_pivot_root, --runtime-flag debug, the
- * runtime's errors read from its JSON log and from stderr, checkpoint refused cleanly.
+ * (tmpcopyup), --device and --privileged (fileMode with type bits), --timeout (conmon kills
+ * the init's process group), --pid host (kill --all), --cgroups=disabled (--cgroup-manager
+ * disabled), no_pivot_root, --runtime-flag debug, the runtime's errors read from its JSON log
+ * and from stderr, checkpoint refused cleanly.
  * podman is isolated: its own containers.conf, storage (vfs) and tmp dirs in the harness's work
  * dir, no network, a cgroup parent of its own; the runtime keeps its default --root (see
  * pm_v); the image is scripts/mkimage's busybox rootfs, imported offline. */
@@ -423,6 +424,21 @@ START_TEST(test_read_only_tmpfs_devices) {
 }
 END_TEST
 
+/* conmon kills the init's process group when --timeout runs out: the runtime must have put
+ * the init in a session of its own, or conmon kills itself and podman waits for nothing. */
+START_TEST(test_run_timeout) {
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  _h_result_ struct h_result r = pm("run", "--rm", "--timeout", "1", IMAGE, "sleep", "30", NULL);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  ck_assert_msg(r.status != 0 && r.status != -1, "run --timeout 1: exit %d: %s", r.status, r.err);
+  ck_assert_msg(t1.tv_sec - t0.tv_sec < 10, "run --timeout 1 took %ld s",
+                (long)(t1.tv_sec - t0.tv_sec));
+  _h_result_ struct h_result ps = pm("ps", "--all", "--quiet", NULL);
+  ck_assert_msg(e_trim(ps.out)[0] == '\0', "run --rm --timeout left containers: %s", ps.out);
+}
+END_TEST
+
 /* A container in the host's pid namespace: podman cleans it up with `kill --all`. */
 START_TEST(test_pid_host) {
   _h_result_ struct h_result r = pm("run", "--rm", "--pid", "host", IMAGE, "sh", "-c",
@@ -583,6 +599,7 @@ static Suite *podman_suite(void) {
   tcase_add_test(tc, test_run_interactive_tty);
   tcase_add_test(tc, test_preserve_fds);
   tcase_add_test(tc, test_read_only_tmpfs_devices);
+  tcase_add_test(tc, test_run_timeout);
   tcase_add_test(tc, test_pid_host);
   tcase_add_test(tc, test_cgroups_disabled);
   tcase_add_test(tc, test_no_pivot_root);
