@@ -707,7 +707,10 @@ int rootfs_prepare(const struct spec *spec, const char *rootfs, bool in_user_ns,
   /* A bind of the host's /dev brings its own nodes, links and instances. */
   if (!(dev && is_bind(dev)) && (r = setup_dev(spec, root_fd, in_user_ns, err)) < 0)
     return husk_error_wrap(err, "/dev");
-  if (prop && do_mount(NULL, rootfs, NULL, prop, NULL, "linux.rootfsPropagation") < 0)
+  /* A shared rootfs would fail pivot_root(".", ".") (EINVAL: put_old may not be shared):
+   * shared goes on only after it, in rootfs_finalize, as runc does (podman -v ...:rshared). */
+  if (prop && !(prop & MS_SHARED) &&
+      do_mount(NULL, rootfs, NULL, prop, NULL, "linux.rootfsPropagation") < 0)
     return husk_error_sys(err, "linux.rootfsPropagation: set %s on %s",
                           spec->linux_.rootfs_propagation_name, rootfs);
   return 0;
