@@ -1,10 +1,11 @@
 /* test_containerd.c: containerd 1.6 (through containerd-shim-runc-v2) drives the runtime under
  * test with `ctr run --runc-binary`: run --rm and exit codes, run -d, task ps, pause/resume,
  * kill -s SIGUSR1, exec (plain and -t), kill --all, kill of a stopped task, delete, run -t,
- * --no-pivot, and --runc-systemd-cgroup refused with the runtime's message. The suite starts a
- * private containerd (own config, root, state, sockets in the harness's work dir; CRI and the
- * other plugins that would touch the host disabled), imports scripts/mkimage's OCI archive,
- * and stops it at the end; the runtime's state goes to a --runc-root of its own. */
+ * --no-pivot, --rootfs-propagation shared, and --runc-systemd-cgroup refused with the runtime's
+ * message. The suite starts a private containerd (own config, root, state, sockets in the
+ * harness's work dir; CRI and the other plugins that would touch the host disabled), imports
+ * scripts/mkimage's OCI archive, and stops it at the end; the runtime's state goes to a
+ * --runc-root of its own. */
 #include "engines.h"
 
 #include <errno.h>
@@ -378,6 +379,18 @@ START_TEST(test_no_pivot) {
 }
 END_TEST
 
+START_TEST(test_rootfs_propagation_shared) {
+  _h_free_ char *cg = cgroup_of("c-shared");
+  _h_result_ struct h_result r =
+      ct("run", "--rm", "--rootfs-propagation", "shared", "--cgroup", cg, IMAGE, "c-shared", "sh",
+         "-c", "grep ' / / ' /proc/self/mountinfo", NULL);
+  ck_assert_ok(r, "ctr run --rootfs-propagation shared");
+  /* runc 1.1.5 leaves / as it was; husk makes it shared as asked. */
+  if (h_is_husk())
+    ck_assert_msg(strstr(r.out, "shared:"), "/ is not shared: %s", r.out);
+}
+END_TEST
+
 /* No systemd here: runc fails, and husk has no systemd driver; either way a clear message. */
 START_TEST(test_systemd_cgroup_refused) {
   _h_result_ struct h_result r =
@@ -420,6 +433,7 @@ static Suite *containerd_suite(void) {
   tcase_add_test(tc, test_exec);
   tcase_add_test(tc, test_run_tty);
   tcase_add_test(tc, test_no_pivot);
+  tcase_add_test(tc, test_rootfs_propagation_shared);
   tcase_add_test(tc, test_systemd_cgroup_refused);
   tcase_add_test(tc, test_nothing_left);
   suite_add_tcase(s, tc);

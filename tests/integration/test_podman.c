@@ -1,7 +1,8 @@
 /* test_podman.c: podman 4.3 (through conmon) drives the runtime under test: run --rm and its
  * exit codes, run -d and stop, exec (-u -e -w, -it), run -it, pause/unpause, update --memory,
  * kill -s USR1, rm -f, a memory limit that OOM-kills, --preserve-fds, --read-only, --tmpfs
- * (tmpcopyup), --device and --privileged (fileMode with type bits), --timeout (conmon kills
+ * (tmpcopyup), --device and --privileged (fileMode with type bits), -v ...:rshared (a shared
+ * rootfsPropagation), --timeout (conmon kills
  * the init's process group), --pid host (kill --all), --cgroups=disabled (--cgroup-manager
  * disabled), no_pivot_root, --runtime-flag debug, the runtime's errors read from its JSON log
  * and from stderr, checkpoint refused cleanly.
@@ -424,6 +425,21 @@ START_TEST(test_read_only_tmpfs_devices) {
 }
 END_TEST
 
+/* A volume with rshared: podman sets linux.rootfsPropagation to rshared as well. */
+START_TEST(test_volume_rshared) {
+  _h_free_ char *dir = h_dir_new("vol");
+  _h_free_ char *vol = e_strf("%s:/vol:rshared", dir);
+  _h_free_ char *file = e_strf("%s/from-host", dir);
+  h_write(file, "host\n");
+  _h_result_ struct h_result r = pm("run", "--rm", "-v", vol, IMAGE, "sh", "-c",
+                                    "cat /vol/from-host; echo c > /vol/from-c", NULL);
+  ck_assert_ok(r, "podman run -v ...:rshared");
+  ck_assert_msg(strstr(r.out, "host"), "%s", r.out);
+  _h_free_ char *back = e_strf("%s/from-c", dir);
+  ck_assert_msg(h_exists(back), "the container's write did not reach the host");
+}
+END_TEST
+
 /* conmon kills the init's process group when --timeout runs out: the runtime must have put
  * the init in a session of its own, or conmon kills itself and podman waits for nothing. */
 START_TEST(test_run_timeout) {
@@ -599,6 +615,7 @@ static Suite *podman_suite(void) {
   tcase_add_test(tc, test_run_interactive_tty);
   tcase_add_test(tc, test_preserve_fds);
   tcase_add_test(tc, test_read_only_tmpfs_devices);
+  tcase_add_test(tc, test_volume_rshared);
   tcase_add_test(tc, test_run_timeout);
   tcase_add_test(tc, test_pid_host);
   tcase_add_test(tc, test_cgroups_disabled);
