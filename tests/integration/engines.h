@@ -33,7 +33,8 @@ char *e_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * harness at the end of the run, so suite-wide fixtures can keep their state in it. */
 char *e_workdir(const char *name);
 
-/* `<runtime> exec --help` succeeds: engine tests that need exec skip themselves until then. */
+/* The runtime has an exec command (`exec --help` does not call it unknown): engine tests that
+ * need exec skip themselves until then. */
 bool e_runtime_has_exec(void);
 /* Printed by a test that skips itself, so the log says why it passed without checking. */
 void e_skip(const char *test, const char *why);
