@@ -1,10 +1,10 @@
 /* test_containerd.c: containerd 1.6 (through containerd-shim-runc-v2) drives the runtime under
  * test with `ctr run --runc-binary`: run --rm and exit codes, run -d, task ps, pause/resume,
  * kill -s SIGUSR1, exec (plain and -t), kill --all, kill of a stopped task, delete, run -t,
- * --no-pivot, --rootfs-propagation shared, and --runc-systemd-cgroup refused with the runtime's
- * message. The suite starts a private containerd (own config, root, state, sockets in the
- * harness's work dir; CRI and the other plugins that would touch the host disabled), imports
- * scripts/mkimage's OCI archive, and stops it at the end; the runtime's state goes to a
+ * --no-pivot, --rootfs-propagation shared, and checkpoint and --runc-systemd-cgroup refused
+ * with the runtime's message. The suite starts a private containerd (own config, root, state,
+ * sockets in the harness's work dir; CRI and the other plugins that would touch the host disabled),
+ * imports scripts/mkimage's OCI archive, and stops it at the end; the runtime's state goes to a
  * --runc-root of its own. */
 #include "engines.h"
 
@@ -391,6 +391,21 @@ START_TEST(test_rootfs_propagation_shared) {
 }
 END_TEST
 
+/* No criu here, and husk has no checkpoint: the task must come through the attempt running. */
+START_TEST(test_checkpoint_refused) {
+  const char *id = "c-ckpt";
+  _h_free_ char *cg = cgroup_of(id);
+  _h_result_ struct h_result r = ct("run", "-d", "--cgroup", cg, IMAGE, id, "sleep", "1000", NULL);
+  ck_assert_ok(r, "ctr run -d");
+  _h_result_ struct h_result c = ct("task", "checkpoint", id, NULL);
+  ck_assert_msg(c.status != 0 && c.status != -1, "checkpoint: exit %d", c.status);
+  if (h_is_husk())
+    ck_assert_msg(strstr(c.err, "checkpoint"), "the error does not say what failed: %s", c.err);
+  _h_free_ char *status = task_status(id, NULL);
+  ck_assert_str_eq(status, "RUNNING");
+}
+END_TEST
+
 /* No systemd here: runc fails, and husk has no systemd driver; either way a clear message. */
 START_TEST(test_systemd_cgroup_refused) {
   _h_result_ struct h_result r =
@@ -434,6 +449,7 @@ static Suite *containerd_suite(void) {
   tcase_add_test(tc, test_run_tty);
   tcase_add_test(tc, test_no_pivot);
   tcase_add_test(tc, test_rootfs_propagation_shared);
+  tcase_add_test(tc, test_checkpoint_refused);
   tcase_add_test(tc, test_systemd_cgroup_refused);
   tcase_add_test(tc, test_nothing_left);
   suite_add_tcase(s, tc);
