@@ -173,9 +173,14 @@ static int plan_namespaces(struct create_ctx *c, struct husk_error **err) {
   return 0;
 }
 
-/* A terminal is handed to the engine through --console-socket, and only then. */
+/* A terminal is handed to the engine through --console-socket, or to a foreground `run`
+ * through its socketpair (terminal_fd), and only then. */
 static int connect_console(struct create_ctx *c, struct husk_error **err) {
   bool terminal = c->spec->process->terminal;
+  if (terminal && !c->opts->console_socket && c->opts->terminal_fd > 2) {
+    c->console_fd = fcntl(c->opts->terminal_fd, F_DUPFD_CLOEXEC, 3);
+    return c->console_fd < 0 ? husk_error_sys(err, "dup the terminal socket") : 0;
+  }
   if (terminal && !c->opts->console_socket)
     return husk_error_set(err, EINVAL,
                           "process.terminal: a terminal needs --console-socket (or set terminal "
@@ -451,8 +456,7 @@ static int drive_init(struct create_ctx *c, struct husk_error **err) {
   return sync_expect(fd, SYNC_CREATED, err);
 }
 
-/* Written atomically (temp file + rename) so an engine polling for it never reads half. */
-static int write_pid_file(const char *path, pid_t pid, struct husk_error **err) {
+int container_write_pid_file(const char *path, pid_t pid, struct husk_error **err) {
   _cleanup_free_ char *copy = xstrdup(path);
   char *slash = strrchr(copy, '/');
   const char *dir = ".", *name = copy;
@@ -490,7 +494,7 @@ static int record_created(struct create_ctx *c, struct husk_error **err) {
   if (r < 0)
     return r;
   if (c->opts->pid_file)
-    return write_pid_file(c->opts->pid_file, c->pid, err);
+    return container_write_pid_file(c->opts->pid_file, c->pid, err);
   return 0;
 }
 

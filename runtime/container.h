@@ -20,6 +20,8 @@ struct create_options {
   bool no_pivot;
   bool no_new_keyring;
   bool no_cgroup;              /* --cgroup-manager disabled: no cgroup, no limits */
+  int terminal_fd;             /* > 2: a socket (run's socketpair) the pty master goes to when
+                                  process.terminal is set and no console_socket is given */
   const json_t *config_patch;  /* merged into config.json in memory (run -m, -u, ...); NULL: none */
   bool reuse_state_dir;        /* a restart in place: <root>/<id> exists (container_reset) */
 };
@@ -29,6 +31,10 @@ struct create_options {
  * ret_pid gets the init's pid; ret_pidfd (may be NULL) a pidfd for it. */
 int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret_pidfd,
                      struct husk_error **err);
+
+/* Write pid to path atomically (temp file + rename), so an engine polling for it never reads
+ * half a pid. */
+int container_write_pid_file(const char *path, pid_t pid, struct husk_error **err);
 
 /* Release a created container's init to execve its process. */
 int container_start(const char *root, const char *id, struct husk_error **err);

@@ -29,6 +29,7 @@ static const struct {
     {"update", cmd_update, "change a container's cgroup limits"},
     {"ps", cmd_ps, "list the processes in a container's cgroup"},
     {"events", cmd_events, "print a container's stats and OOM events as JSON lines"},
+    {"exec", cmd_exec, "run a new process in a running container"},
     {"features", cmd_features, "print what this runtime supports, as JSON"},
 };
 
@@ -130,6 +131,8 @@ int main(int argc, char **argv) {
   if (r == 0 && g.systemd_cgroup)
     r = husk_error_set(&err, EINVAL,
                        "--systemd-cgroup: husk has no systemd cgroup driver; use cgroupfs");
+  /* runc exits 255 when exec fails, so an engine can tell it from the process's own status. */
+  int fail_status = r == 0 && strcmp(argv[optind], "exec") == 0 ? 255 : 1;
   if (r == 0)
     r = dispatch(argc - optind, argv + optind, &g, &err);
   if (r >= 0) {
@@ -142,5 +145,5 @@ int main(int argc, char **argv) {
   if (log_to_file())
     fprintf(stderr, "husk: %s\n", msg);
   log_close();
-  return 1;
+  return fail_status;
 }

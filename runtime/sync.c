@@ -17,6 +17,7 @@ const char *sync_type_name(enum sync_type type) {
   case SYNC_MOUNTS_DONE: return "mounts-done";
   case SYNC_HOOKS_DONE: return "hooks-done";
   case SYNC_CREATED: return "created";
+  case SYNC_EXEC_PID: return "exec-pid";
   default: return "unknown";
   }
 }

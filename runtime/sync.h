@@ -23,6 +23,12 @@
  *                                                     fifo until `husk start` opens it
  *  Steps 2 and 3 happen only when the config has prestart, createRuntime, createContainer or
  *  startContainer hooks (hooks_need_create_sync): otherwise both sides go from 1 to 4.
+ *
+ *  `husk exec` (exec.c) uses the same socket between husk exec, the joiner it forks and the
+ *  process the joiner forks inside the container:
+ *   1    joiner  SYNC_EXEC_PID       pid as text      the process exists; its pid as husk sees it
+ *   2    process SYNC_CREATED        -                set up: only seccomp and execve are left
+ *  SYNC_LOG and SYNC_ERROR as above, from either.
  */
 #pragma once
 
@@ -38,6 +44,7 @@ enum sync_type {
   SYNC_MOUNTS_DONE,
   SYNC_HOOKS_DONE,
   SYNC_CREATED,
+  SYNC_EXEC_PID,
 };
 
 #define SYNC_MAX_PAYLOAD 16384

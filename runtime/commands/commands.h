@@ -34,6 +34,7 @@ int cmd_resume(int argc, char **argv, const struct global_options *g, struct hus
 int cmd_update(int argc, char **argv, const struct global_options *g, struct husk_error **err);
 int cmd_ps(int argc, char **argv, const struct global_options *g, struct husk_error **err);
 int cmd_events(int argc, char **argv, const struct global_options *g, struct husk_error **err);
+int cmd_exec(int argc, char **argv, const struct global_options *g, struct husk_error **err);
 
 /* The config.json that `husk spec [--rootless]` writes (new reference). */
 json_t *spec_default_config(bool rootless);
