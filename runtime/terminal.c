@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -205,6 +206,31 @@ static void drain_master(struct proxy *p) {
   }
 }
 
+/* One round of copying after poll: stdin → pending → master, master → stdout. pf[2] is the
+ * master's entry, pf[3] stdin's. A master that hung up (every slave fd closed) is closed. */
+static void proxy_pump(struct proxy *p, const struct pollfd pf[4]) {
+  if (pf[3].revents)
+    pump_stdin(p, pf[3].revents);
+  if (p->master >= 0 && p->n_pending)
+    flush_pending(p);
+  if (p->master >= 0 && (pf[2].revents & (POLLIN | POLLHUP | POLLERR)) && !pump_master(p))
+    closep(&p->master);
+}
+
+static int proxy_poll(const struct proxy *p, int sfd, int other, struct pollfd pf[4]) {
+  /* 0: signals, 1: the process or the socket, 2: the master, 3: stdin; -1 is skipped. */
+  pf[0] = (struct pollfd){.fd = sfd, .events = POLLIN};
+  pf[1] = (struct pollfd){.fd = other, .events = POLLIN};
+  pf[2] = (struct pollfd){.fd = p->master, .events = POLLIN | (p->n_pending ? POLLOUT : 0)};
+  pf[3] = (struct pollfd){
+      .fd = p->master >= 0 && p->stdin_open && !p->n_pending ? STDIN_FILENO : -1, .events = POLLIN};
+  int n;
+  do
+    n = poll(pf, 4, -1);
+  while (n < 0 && errno == EINTR);
+  return n;
+}
+
 static void handle_signal(int sfd, int pidfd, int master) {
   struct signalfd_siginfo si;
   if (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
@@ -229,47 +255,131 @@ static int reap(pid_t pid, struct husk_error **err) {
   return exit_status(wstatus);
 }
 
+static void proxy_take_master(struct proxy *p, int master, struct raw_mode *raw) {
+  p->master = master;
+  p->stdin_open = true;
+  if (raw->fd < 0)
+    raw_mode_enter(STDIN_FILENO, raw);
+  fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
+}
+
 int terminal_wait(int master, pid_t pid, int pidfd, struct husk_error **err) {
   sigset_t set;
   terminal_forwarded_signals(&set);
   _cleanup_close_ int sfd = signalfd(-1, &set, SFD_CLOEXEC);
   if (sfd < 0)
     return husk_error_sys(err, "signalfd");
-  struct proxy p = {.master = master, .stdin_open = master >= 0};
+  struct proxy p = {.master = -1};
   __attribute__((cleanup(raw_mode_leave))) struct raw_mode raw = {.fd = -1};
-  if (master >= 0) {
-    raw_mode_enter(STDIN_FILENO, &raw);
-    fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK);
-  }
+  if (master >= 0)
+    proxy_take_master(&p, fcntl(master, F_DUPFD_CLOEXEC, 3), &raw);
   for (;;) {
-    /* 0: signals, 1: the process, 2: the master, 3: stdin; a negative fd is skipped. */
-    struct pollfd pf[4] = {
-        {.fd = sfd, .events = POLLIN},
-        {.fd = pidfd, .events = POLLIN},
-        {.fd = p.master, .events = POLLIN | (p.n_pending ? POLLOUT : 0)},
-        {.fd = p.stdin_open && !p.n_pending ? STDIN_FILENO : -1, .events = POLLIN},
-    };
-    if (poll(pf, 4, -1) < 0) {
-      if (errno == EINTR)
-        continue;
+    struct pollfd pf[4];
+    if (proxy_poll(&p, sfd, pidfd, pf) < 0) {
+      closep(&p.master);
       return husk_error_sys(err, "poll");
     }
     /* Signals first: a SIGWINCH before the keys typed after it. */
     if (pf[0].revents & POLLIN)
       handle_signal(sfd, pidfd, p.master);
-    if (pf[3].revents)
-      pump_stdin(&p, pf[3].revents);
-    if (p.master >= 0 && p.n_pending)
-      flush_pending(&p);
-    if (pf[2].revents & (POLLIN | POLLHUP | POLLERR)) {
-      /* Hung up while the process lives (it closed its fds): stop copying, keep waiting. */
-      if (!pump_master(&p))
-        p.master = -1;
-    }
+    proxy_pump(&p, pf);
     if (pf[1].revents) {
       if (p.master >= 0)
         drain_master(&p);
+      closep(&p.master);
       return reap(pid, err);
     }
   }
+}
+
+/* The helper of a foreground `run`, "husk:tty": waits for a pty master on the socket (one per
+ * start of the container), proxies it until it hangs up, and leaves when the socket closes
+ * (run is done), at SIGTERM or SIGHUP, or when run dies — restoring the terminal each time. */
+static _Noreturn void proxy_main(int sock) {
+  prctl(PR_SET_NAME, "husk:tty", 0, 0, 0);
+  prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGWINCH);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  sigprocmask(SIG_BLOCK, &set, NULL);
+  int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+  struct raw_mode raw = {.fd = -1};
+  struct proxy p = {.master = -1};
+  for (bool done = sfd < 0 || getppid() == 1; !done;) {
+    struct pollfd pf[4];
+    if (proxy_poll(&p, sfd, p.master < 0 ? sock : -1, pf) < 0)
+      break;
+    struct signalfd_siginfo si;
+    if ((pf[0].revents & POLLIN) && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+      if (si.ssi_signo != SIGWINCH)
+        break;
+      if (p.master >= 0)
+        terminal_copy_size(STDIN_FILENO, p.master);
+    }
+    if (pf[1].revents) {
+      int master = terminal_recv_master(sock, false, NULL);
+      if (master < 0)
+        break; /* the socket closed: run is done */
+      proxy_take_master(&p, master, &raw);
+    }
+    proxy_pump(&p, pf);
+  }
+  if (p.master >= 0)
+    drain_master(&p);
+  raw_mode_leave(&raw);
+  _exit(0);
+}
+
+int terminal_proxy_start(struct terminal_proxy *ret, struct husk_error **err) {
+  int fds[2];
+  int r = terminal_socketpair(fds, err);
+  if (r < 0)
+    return r;
+  pid_t pid = fork();
+  if (pid < 0) {
+    int e = errno;
+    close(fds[0]);
+    close(fds[1]);
+    return husk_error_errno(err, e, "fork");
+  }
+  if (pid == 0) {
+    close(fds[1]);
+    proxy_main(fds[0]);
+  }
+  close(fds[0]);
+  /* Before run's monitor can reap it: a pidfd stays valid for waiting after that. */
+  ret->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  ret->pid = pid;
+  ret->create_fd = fds[1];
+  return 0;
+}
+
+void terminal_proxy_finish(struct terminal_proxy *p) {
+  closep(&p->create_fd);
+  if (p->pid <= 0)
+    return;
+  struct pollfd pf = {.fd = p->pidfd, .events = POLLIN};
+  /* It leaves once the socket has closed and the container's pty hung up; a pty some other
+   * process still holds must not keep run from returning. */
+  if (p->pidfd >= 0 && poll(&pf, 1, 2000) == 0)
+    kill(p->pid, SIGTERM);
+  if (p->pidfd >= 0)
+    poll(&pf, 1, 2000);
+  waitpid(p->pid, NULL, p->pidfd >= 0 ? WNOHANG : 0);
+  closep(&p->pidfd);
+  p->pid = -1;
+}
+
+void terminal_size_patch(json_t **patch, int fd) {
+  unsigned rows, cols;
+  if (!terminal_size(fd, &rows, &cols))
+    return;
+  if (!*patch)
+    *patch = json_object();
+  json_t *size = json_pack("{s:{s:{s:i, s:i}}}", "process", "consoleSize", "height", (int)rows,
+                           "width", (int)cols);
+  json_object_update_recursive(*patch, size);
+  json_decref(size);
 }

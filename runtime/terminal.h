@@ -4,6 +4,7 @@
  * signals reach the process, and the caller's terminal is restored on every way out. */
 #pragma once
 
+#include <jansson.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
@@ -32,3 +33,21 @@ void terminal_copy_size(int from, int master);
  * master >= 0 proxy it: stdin raw (when a terminal) → master → stdout, SIGWINCH → new size.
  * Returns its exit status, 128+N when signal N killed it. */
 int terminal_wait(int master, pid_t pid, int pidfd, struct husk_error **err);
+
+/* `run` in the foreground, whose monitor owns the wait: a helper process ("husk:tty") proxies
+ * the container's terminal while it has one. create_fd is for create_options.terminal_fd; a
+ * process without a terminal never uses it, and the helper just waits. */
+struct terminal_proxy {
+  pid_t pid; /* -1: none */
+  int pidfd;
+  int create_fd;
+};
+#define TERMINAL_PROXY_NONE                                                                        \
+  { .pid = -1, .pidfd = -1, .create_fd = -1 }
+int terminal_proxy_start(struct terminal_proxy *ret, struct husk_error **err);
+/* Close create_fd and wait (a little) for the helper to restore the terminal and leave. */
+void terminal_proxy_finish(struct terminal_proxy *p);
+
+/* Add process.consoleSize with the size of fd's terminal to *patch (made when NULL), so a pty
+ * starts with it before its process can ask; nothing when fd is no terminal. */
+void terminal_size_patch(json_t **patch, int fd);

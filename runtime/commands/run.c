@@ -17,6 +17,7 @@
 #include "error.h"
 #include "log.h"
 #include "state.h"
+#include "terminal.h"
 #include "utils.h"
 
 #define RUN_USAGE "run [-b|--bundle DIR] [-d|--detach] [--pid-file F] [--preserve-fds N] " \
@@ -137,12 +138,24 @@ int cmd_run(int argc, char **argv, const struct global_options *g, struct husk_e
   if (r < 0)
     return r;
   create_add_listen_fds(&o);
+  /* A terminal run proxies (no --console-socket) starts with the size of husk's own. */
+  _cleanup_json_ json_t *patch = NULL;
+  if (!detach && !o.console_socket)
+    terminal_size_patch(&patch, STDIN_FILENO);
+  o.config_patch = patch;
   /* Block the forwarded signals before the container exists, so none is lost or kills husk
    * halfway; the init clears its mask before it execs. */
   sigset_t set, old;
   forwarded_set(&set);
   sigprocmask(SIG_BLOCK, &set, &old);
-  r = run_container(&o, detach, err);
+  /* With process.terminal and no --console-socket the pty comes to husk (terminal.h). */
+  struct terminal_proxy tty = TERMINAL_PROXY_NONE;
+  if (!detach && !o.console_socket)
+    r = terminal_proxy_start(&tty, err);
+  o.terminal_fd = tty.create_fd;
+  if (r >= 0)
+    r = run_container(&o, detach, err);
+  terminal_proxy_finish(&tty);
   sigprocmask(SIG_SETMASK, &old, NULL);
   return r;
 }
