@@ -378,6 +378,9 @@ static _Noreturn void process_main(struct exec_ctx *c) {
     sync_fail(sync_fd, err);
   if (sync_send(sync_fd, SYNC_CREATED, 0, NULL, 0, &err) < 0)
     _exit(1);
+  /* With --trace, husk exec prints the records sent so far before this one writes its own. */
+  if (log_trace_enabled() && sync_expect(sync_fd, SYNC_CREATED, &err) < 0)
+    _exit(1);
   /* The filter may forbid sendmsg: from here on records go straight to the log. */
   log_forward_to(-1);
   close(sync_fd);
@@ -393,8 +396,9 @@ static _Noreturn void process_main(struct exec_ctx *c) {
 static pid_t fork_process(struct exec_ctx *c, struct husk_error **err) {
   pid_t pid = c->o->detach ? fork()
                            : (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, 0);
-  TRACE(pid, "a child, so the container's pid namespace applies to it",
-        c->o->detach ? "fork()" : "clone(CLONE_PARENT|SIGCHLD)");
+  if (pid != 0)
+    TRACE(pid, "a child, so the container's pid namespace applies to it",
+          c->o->detach ? "fork()" : "clone(CLONE_PARENT|SIGCHLD)");
   if (pid < 0 && errno == ENOMEM)
     return husk_error_set(err, ESRCH, "container %s is not running (its pid namespace is gone)",
                           c->o->id);
@@ -447,7 +451,10 @@ static int drive_exec(struct exec_ctx *c, struct husk_error **err) {
   c->pid = text ? (pid_t)atoi(text) : 0;
   if (c->pid <= 0)
     return husk_error_set(err, EPROTO, "the joining process sent no pid");
-  return sync_expect(fd, SYNC_CREATED, err);
+  r = sync_expect(fd, SYNC_CREATED, err);
+  if (r >= 0 && log_trace_enabled())
+    r = sync_send(fd, SYNC_CREATED, 0, NULL, 0, err);
+  return r;
 }
 
 /* A process that failed its setup exits by itself; in the foreground it is ours to reap (as
@@ -510,21 +517,25 @@ static int prepare(struct exec_ctx *c, struct husk_error **err) {
 /* Once the process runs: the pid file, and in the foreground the wait. */
 static int finish(struct exec_ctx *c, struct husk_error **err) {
   _cleanup_close_ int master = -1;
-  if (c->foreground_terminal) {
-    master = terminal_recv_master(c->terminal_fds[0], false, err);
-    if (master < 0)
-      return master;
-  }
-  if (c->o->pid_file) {
-    int r = container_write_pid_file(c->o->pid_file, c->pid, err);
-    if (r < 0)
-      return r;
+  /* Opened while the process is our child (foreground) or just started (detached). */
+  _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
+  int r = 0;
+  if (c->foreground_terminal)
+    r = master = terminal_recv_master(c->terminal_fds[0], false, err);
+  if (r >= 0 && c->o->pid_file)
+    r = container_write_pid_file(c->o->pid_file, c->pid, err);
+  if (r >= 0 && !c->o->detach && pidfd < 0)
+    r = husk_error_sys(err, "pidfd_open %d", c->pid);
+  if (r < 0) {
+    /* Nobody would know of the process: it does not outlive the failed exec. */
+    if (pidfd >= 0)
+      syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+    if (!c->o->detach)
+      waitpid(c->pid, NULL, 0);
+    return r;
   }
   if (c->o->detach)
     return 0;
-  _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
-  if (pidfd < 0)
-    return husk_error_sys(err, "pidfd_open %d", c->pid);
   return terminal_wait(master, c->pid, pidfd, err);
 }
 

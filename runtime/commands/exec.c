@@ -3,6 +3,7 @@
  * [--ignore-paused] ID [CMD...]`: runc's options and forms, as podman's conmon and
  * containerd's shim call them. */
 #include <getopt.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "commands.h"
@@ -36,6 +37,7 @@ static const struct option exec_opts[] = {
     {"pid-file", required_argument, NULL, CREATE_OPT_PID_FILE},
     {"console-socket", required_argument, NULL, CREATE_OPT_CONSOLE_SOCKET},
     {"preserve-fds", required_argument, NULL, CREATE_OPT_PRESERVE_FDS},
+    {"help", no_argument, NULL, 'h'},
     {0},
 };
 
@@ -68,6 +70,7 @@ static int parse_option(int c, struct exec_args *a, char **argv, struct husk_err
   case EXEC_OPT_CWD: a->o.cwd = optarg; return 0;
   case EXEC_OPT_NO_NEW_PRIVS: a->o.no_new_privs = true; return 0;
   case EXEC_OPT_IGNORE_PAUSED: a->o.ignore_paused = true; return 0;
+  case 'h': printf("usage: husk %s\n", EXEC_USAGE); return 1;
   case '?': return command_bad_option(argv, EXEC_USAGE, err);
   default: {
     int r = create_parse_option(c, &a->shared, err);
@@ -76,26 +79,29 @@ static int parse_option(int c, struct exec_args *a, char **argv, struct husk_err
   }
 }
 
+static void exec_args_free(struct exec_args *a) {
+  free(a->env);
+  free(a->caps);
+}
+
 int cmd_exec(int argc, char **argv, const struct global_options *g, struct husk_error **err) {
-  struct exec_args a = {.o = {.root = g->root}};
-  int c, r = 0;
-  while (r == 0 && (c = getopt_long(argc, argv, "+p:dte:u:c:", exec_opts, NULL)) != -1)
-    r = parse_option(c, &a, argv, err);
-  if (r == 0 && optind >= argc)
-    r = husk_error_set(err, EINVAL, "exec: missing container id (usage: %s)", EXEC_USAGE);
-  if (r == 0) {
-    /* LISTEN_FDS (systemd socket activation) passes fds 3.. as --preserve-fds does. */
-    create_add_listen_fds(&a.shared);
-    a.o.id = argv[optind];
-    a.o.args = (const char *const *)argv + optind + 1;
-    a.o.env = a.env;
-    a.o.caps = a.caps;
-    a.o.pid_file = a.shared.pid_file;
-    a.o.console_socket = a.shared.console_socket;
-    a.o.preserve_fds = a.shared.preserve_fds;
-    r = container_exec(&a.o, err);
+  __attribute__((cleanup(exec_args_free))) struct exec_args a = {.o = {.root = g->root}};
+  int c;
+  while ((c = getopt_long(argc, argv, "+p:dte:u:c:h", exec_opts, NULL)) != -1) {
+    int r = parse_option(c, &a, argv, err);
+    if (r != 0)
+      return r > 0 ? 0 : r; /* 1: --help was printed */
   }
-  free(a.env);
-  free(a.caps);
-  return r;
+  if (optind >= argc)
+    return husk_error_set(err, EINVAL, "exec: missing container id (usage: %s)", EXEC_USAGE);
+  /* LISTEN_FDS (systemd socket activation) passes fds 3.. as --preserve-fds does. */
+  create_add_listen_fds(&a.shared);
+  a.o.id = argv[optind];
+  a.o.args = (const char *const *)argv + optind + 1;
+  a.o.env = a.env;
+  a.o.caps = a.caps;
+  a.o.pid_file = a.shared.pid_file;
+  a.o.console_socket = a.shared.console_socket;
+  a.o.preserve_fds = a.shared.preserve_fds;
+  return container_exec(&a.o, err);
 }
