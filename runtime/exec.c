@@ -103,12 +103,15 @@ static int load_config(struct exec_ctx *c, json_t **ret, struct husk_error **err
     *err = TAKE_PTR(saved_err);
     return husk_error_wrap(err, "the container's saved config");
   }
+  const char *what = path ? path : "the saved config.json";
   json_error_t jerr;
   json_t *doc = json_loads(text, 0, &jerr);
-  if (!doc || !json_is_object(doc)) {
+  if (!doc)
+    return husk_error_set(err, EINVAL, "%s: invalid JSON at line %d, column %d: %s", what,
+                          jerr.line, jerr.column, jerr.text);
+  if (!json_is_object(doc)) {
     json_decref(doc);
-    return husk_error_set(err, EINVAL, "%s: not a JSON object (line %d: %s)",
-                          path ? path : "the saved config.json", jerr.line, jerr.text);
+    return husk_error_set(err, EINVAL, "%s: expected a JSON object", what);
   }
   *ret = doc;
   return 0;
@@ -121,32 +124,35 @@ static json_t *strv_json(const char *const *v) {
   return a;
 }
 
-/* "UID[:GID]" → process.user.uid (and gid). */
-static int set_user(json_t *proc, const char *spec_text, struct husk_error **err) {
-  unsigned long ids[2] = {0, 0};
-  const char *p = spec_text;
-  for (int i = 0; i < 2; i++) {
-    char *end;
-    errno = 0;
-    ids[i] = strtoul(p, &end, 10);
-    if (end == p || errno || ids[i] >= UINT32_MAX || *p == '-' || (*end && *end != ':') ||
-        (*end == ':' && i == 1))
-      return husk_error_set(err, EINVAL, "--user %s: expected UID[:GID] (numbers)", spec_text);
-    if (!*end) {
-      json_t *user = json_object_get(proc, "user");
-      if (!json_is_object(user)) {
-        user = json_object();
-        json_object_set_new(user, "gid", json_integer(0));
-        json_object_set_new(proc, "user", user);
-      }
-      json_object_set_new(user, "uid", json_integer((json_int_t)ids[0]));
-      if (i == 1)
-        json_object_set_new(user, "gid", json_integer((json_int_t)ids[1]));
-      return 0;
-    }
-    p = end + 1;
+/* A decimal id (digits only) below 2^32-1; *end after it. */
+static bool parse_id(const char *s, char **end, unsigned long *ret) {
+  if (*s < '0' || *s > '9')
+    return false;
+  errno = 0;
+  *ret = strtoul(s, end, 10);
+  return errno == 0 && *ret < UINT32_MAX;
+}
+
+/* "UID[:GID]" → process.user.uid (and gid; without it the config's stays). */
+static int set_user(json_t *proc, const char *text, struct husk_error **err) {
+  unsigned long uid, gid = 0;
+  char *end;
+  bool ok = parse_id(text, &end, &uid);
+  bool has_gid = ok && *end == ':';
+  if (has_gid)
+    ok = parse_id(end + 1, &end, &gid);
+  if (!ok || *end)
+    return husk_error_set(err, EINVAL, "--user %s: expected UID[:GID] (numbers)", text);
+  json_t *user = json_object_get(proc, "user");
+  if (!json_is_object(user)) {
+    user = json_object();
+    json_object_set_new(user, "gid", json_integer(0));
+    json_object_set_new(proc, "user", user);
   }
-  return husk_error_set(err, EINVAL, "--user %s: expected UID[:GID] (numbers)", spec_text);
+  json_object_set_new(user, "uid", json_integer((json_int_t)uid));
+  if (has_gid)
+    json_object_set_new(user, "gid", json_integer((json_int_t)gid));
+  return 0;
 }
 
 /* --cap adds a capability to the bounding, effective and permitted sets (as runc does) and
