@@ -1,7 +1,7 @@
 /* test_terminal.c: integration tests of terminals: a foreground `run` of a process with
  * process.terminal, and a foreground `exec -t`, on a pty this test holds (raw mode while it
- * runs, restored after, exit codes, window size and SIGWINCH), and `exec -d -t
- * --console-socket` handing the pty master over with process.consoleSize. */
+ * runs, restored after, also when husk is killed; exit codes, window size and SIGWINCH), and
+ * `exec -d -t --console-socket` handing the pty master over with process.consoleSize. */
 #include "harness.h"
 
 #include <errno.h>
@@ -149,6 +149,34 @@ START_TEST(test_run_terminal_shell) {
 }
 END_TEST
 
+/* Even a husk killed outright leaves the terminal as it found it (its helper restores it). */
+START_TEST(test_run_terminal_restored_after_kill) {
+  /* runc restores the terminal itself, which a SIGKILL cuts short: husk only. */
+  if (!h_is_husk())
+    return;
+  _h_free_ char *bundle = terminal_bundle("killed", json_pack("[s]", "sh"));
+  _h_free_ char *id = h_id_new("killed");
+  struct on_pty t;
+  struct termios before, during, after;
+  spawn_on_pty(&t, 24, 80, "run", "--bundle", bundle, id, NULL);
+  ck_assert_int_eq(tcgetattr(t.slave, &before), 0);
+  pty_write(&t, "echo rea''dy\r");
+  ck_assert_msg(pty_read(&t, "ready\r\n", 10000), "no output through the terminal: %s", t.out);
+  ck_assert_int_eq(tcgetattr(t.slave, &during), 0);
+  ck_assert_msg(!(during.c_lflag & ICANON), "the terminal is not raw while the shell runs");
+  kill(t.pid, SIGKILL);
+  waitpid(t.pid, NULL, 0);
+  bool restored = false;
+  for (int waited = 0; !restored && waited < 5000; waited += 50) {
+    sleep_ms(50);
+    ck_assert_int_eq(tcgetattr(t.slave, &after), 0);
+    restored = same_termios(&before, &after);
+  }
+  ck_assert_msg(restored, "the terminal stayed raw after husk was killed");
+  pty_close(&t);
+}
+END_TEST
+
 /* The container's terminal starts with husk's size and follows its changes (SIGWINCH). */
 START_TEST(test_run_terminal_resize) {
   _h_free_ char *bundle = terminal_bundle(
@@ -270,6 +298,7 @@ int main(void) {
   Suite *s = suite_create("terminal");
   TCase *tc = h_tcase("terminal");
   tcase_add_test(tc, test_run_terminal_shell);
+  tcase_add_test(tc, test_run_terminal_restored_after_kill);
   tcase_add_test(tc, test_run_terminal_resize);
   tcase_add_test(tc, test_exec_tty_foreground);
   tcase_add_test(tc, test_exec_console_socket);
