@@ -183,8 +183,8 @@ static int connect_console(struct create_ctx *c, struct husk_error **err) {
   }
   if (terminal && !c->opts->console_socket)
     return husk_error_set(err, EINVAL,
-                          "process.terminal: a terminal needs --console-socket (or set terminal "
-                          "to false)");
+                          "process.terminal: a terminal needs --console-socket, or a foreground "
+                          "run on a terminal (or set terminal to false)");
   if (!terminal && c->opts->console_socket)
     return husk_error_set(err, EINVAL,
                           "--console-socket: given, but process.terminal is false");

@@ -148,9 +148,10 @@ int cmd_run(int argc, char **argv, const struct global_options *g, struct husk_e
   sigset_t set, old;
   forwarded_set(&set);
   sigprocmask(SIG_BLOCK, &set, &old);
-  /* With process.terminal and no --console-socket the pty comes to husk (terminal.h). */
+  /* With process.terminal and no --console-socket the pty comes to husk's terminal, when
+   * it runs on one (terminal.h), as with runc; without one no helper is forked. */
   struct terminal_proxy tty = TERMINAL_PROXY_NONE;
-  if (!detach && !o.console_socket)
+  if (!detach && !o.console_socket && isatty(STDIN_FILENO))
     r = terminal_proxy_start(&tty, err);
   o.terminal_fd = tty.create_fd;
   if (r >= 0)

@@ -281,6 +281,18 @@ START_TEST(test_exec_console_socket) {
 }
 END_TEST
 
+/* Off a terminal (stdin /dev/null here), run has no terminal to give the process. */
+START_TEST(test_run_terminal_without_a_terminal) {
+  _h_free_ char *bundle = terminal_bundle("notty", json_pack("[s,s,s]", "sh", "-c", "true"));
+  _h_free_ char *id = h_id_new("notty");
+  _h_result_ struct h_result r = h_rt("run", "--bundle", bundle, id, NULL);
+  ck_assert_msg(r.status != 0 && r.status != -1 && r.err[0], "run: %d %s", r.status, r.err);
+  if (h_is_husk())
+    ck_assert_msg(strstr(r.err, "--console-socket"), "stderr: %s", r.err);
+  ck_assert_msg(!h_state_dir_exists(id), "run left the container behind");
+}
+END_TEST
+
 /* runc's rules: a detached terminal needs a console socket, which is only for that. */
 START_TEST(test_exec_terminal_rules) {
   _h_free_ char *id = sleeper("rules");
@@ -300,6 +312,7 @@ int main(void) {
   tcase_add_test(tc, test_run_terminal_shell);
   tcase_add_test(tc, test_run_terminal_restored_after_kill);
   tcase_add_test(tc, test_run_terminal_resize);
+  tcase_add_test(tc, test_run_terminal_without_a_terminal);
   tcase_add_test(tc, test_exec_tty_foreground);
   tcase_add_test(tc, test_exec_console_socket);
   tcase_add_test(tc, test_exec_terminal_rules);
