@@ -1,27 +1,26 @@
-/* run.c: `husk run [create options] [-d|--detach] ID`: create and start in one go. In the
- * foreground husk forwards signals to the container's init, waits for it, removes the
+/* run.c: `husk run [create options] [run options] [-d|--detach] ID` (or `--name ID [BUNDLE]`):
+ * create and start in one go, with a monitor (monitor.h) that reaps the init, records its
+ * exit and runs its health check. Detached, the monitor is a process of its own; in the
+ * foreground husk is the monitor: it forwards signals to the init, waits for it, removes the
  * container, and exits with its exit code (128+N when a signal N killed it). */
 #include <getopt.h>
-#include <poll.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/signalfd.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "commands.h"
 #include "container.h"
 #include "error.h"
 #include "log.h"
+#include "monitor.h"
+#include "run_options.h"
 #include "state.h"
 #include "terminal.h"
 #include "utils.h"
 
 #define RUN_USAGE "run [-b|--bundle DIR] [-d|--detach] [--pid-file F] [--preserve-fds N] " \
-                  "[--no-pivot] [--no-new-keyring] ID"
+                  "[--no-pivot] [--no-new-keyring] " RUN_OPTIONS_USAGE " ID | --name ID [BUNDLE]"
 
 /* What a shell user expects to reach the container rather than husk. */
 static const int forwarded_signals[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,
@@ -31,49 +30,6 @@ static void forwarded_set(sigset_t *set) {
   sigemptyset(set);
   for (size_t i = 0; i < ARRAY_SIZE(forwarded_signals); i++)
     sigaddset(set, forwarded_signals[i]);
-}
-
-static int exit_status(int wstatus) {
-  if (WIFEXITED(wstatus))
-    return WEXITSTATUS(wstatus);
-  if (WIFSIGNALED(wstatus))
-    return 128 + WTERMSIG(wstatus);
-  return 255;
-}
-
-/* Forward signals until the init exits; returns its exit status. */
-static int wait_forwarding(pid_t pid, int pidfd, struct husk_error **err) {
-  sigset_t set;
-  forwarded_set(&set);
-  _cleanup_close_ int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-  if (sfd < 0)
-    return husk_error_sys(err, "signalfd");
-  struct pollfd p[2] = {{.fd = sfd, .events = POLLIN}, {.fd = pidfd, .events = POLLIN}};
-  for (;;) {
-    if (poll(p, 2, -1) < 0) {
-      if (errno == EINTR)
-        continue;
-      return husk_error_sys(err, "poll");
-    }
-    if (p[0].revents & POLLIN) {
-      struct signalfd_siginfo si;
-      if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-        long r = syscall(SYS_pidfd_send_signal, pidfd, (int)si.ssi_signo, NULL, 0);
-        TRACE(r, "forward the signal husk received to the container's init",
-              "pidfd_send_signal(%d, %u, NULL, 0)", pidfd, si.ssi_signo);
-      }
-    }
-    if (p[1].revents) {
-      int wstatus;
-      pid_t r;
-      do
-        r = waitpid(pid, &wstatus, 0);
-      while (r < 0 && errno == EINTR);
-      if (r < 0)
-        return husk_error_sys(err, "wait for container init %d", pid);
-      return exit_status(wstatus);
-    }
-  }
 }
 
 /* An OOM kill shows in the exit status only as SIGKILL (or not at all, when it hit another
@@ -97,20 +53,15 @@ static void report_oom(const char *root, const char *id) {
   fprintf(stderr, "husk: container %s was OOM-killed (memory limit %s)\n", id, text);
 }
 
-static int run_container(const struct create_options *o, bool detach, struct husk_error **err) {
-  pid_t pid;
-  _cleanup_close_ int pidfd = -1;
-  int r = container_create(o, &pid, &pidfd, err);
-  if (r < 0)
-    return r;
-  r = container_start(o->root, o->id, err);
-  if (r < 0) {
-    container_delete(o->root, o->id, true, NULL);
-    return r;
-  }
+static int run_container(const struct create_options *o, const struct run_options *ro,
+                         bool detach, struct husk_error **err) {
   if (detach)
-    return 0;
-  int status = wait_forwarding(pid, pidfd, err);
+    return monitor_detach(o, ro, err);
+  sigset_t forward;
+  forwarded_set(&forward);
+  int status = monitor_foreground(o, ro, &forward, err);
+  if (status < 0)
+    return status;
   report_oom(o->root, o->id);
   _cleanup_error_ struct husk_error *del_err = NULL;
   if (container_delete(o->root, o->id, true, &del_err) < 0)
@@ -120,26 +71,35 @@ static int run_container(const struct create_options *o, bool detach, struct hus
 
 int cmd_run(int argc, char **argv, const struct global_options *g, struct husk_error **err) {
   static const struct option opts[] = {
-      CREATE_LONG_OPTIONS, {"detach", no_argument, NULL, 'd'}, {0}};
+      CREATE_LONG_OPTIONS, RUN_LONG_OPTIONS, {"detach", no_argument, NULL, 'd'},
+      {"help", no_argument, NULL, 'h'}, {0}};
   struct create_options o = {
       .root = g->root, .bundle = ".", .no_cgroup = strcmp(g->cgroup_manager, "disabled") == 0};
+  _cleanup_run_options_ struct run_options ro;
+  run_options_init(&ro);
   bool detach = false;
   int c;
-  while ((c = getopt_long(argc, argv, "+b:d", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "+b:d" RUN_SHORT_OPTIONS, opts, NULL)) != -1) {
     if (c == 'd') {
       detach = true;
       continue;
     }
+    if (c == 'h') {
+      printf("usage: husk %s\n", RUN_USAGE);
+      return 0;
+    }
     int r = c == '?' ? command_bad_option(argv, RUN_USAGE, err) : create_parse_option(c, &o, err);
+    if (r == 1)
+      r = run_parse_option(c, optarg, &ro, err);
     if (r != 0)
       return r < 0 ? r : command_bad_option(argv, RUN_USAGE, err);
   }
-  int r = command_take_id(argc, argv, optind, RUN_USAGE, &o.id, err);
+  int r = run_take_operands(argc, argv, optind, RUN_USAGE, &ro, &o, err);
   if (r < 0)
     return r;
   create_add_listen_fds(&o);
+  _cleanup_json_ json_t *patch = run_config_patch(&ro);
   /* A terminal run proxies (no --console-socket) starts with the size of husk's own. */
-  _cleanup_json_ json_t *patch = NULL;
   if (!detach && !o.console_socket)
     terminal_size_patch(&patch, STDIN_FILENO);
   o.config_patch = patch;
@@ -155,7 +115,7 @@ int cmd_run(int argc, char **argv, const struct global_options *g, struct husk_e
     r = terminal_proxy_start(&tty, err);
   o.terminal_fd = tty.create_fd;
   if (r >= 0)
-    r = run_container(&o, detach, err);
+    r = run_container(&o, &ro, detach, err);
   terminal_proxy_finish(&tty);
   sigprocmask(SIG_SETMASK, &old, NULL);
   return r;
