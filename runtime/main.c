@@ -29,6 +29,9 @@ static const struct {
     {"update", cmd_update, "change a container's cgroup limits"},
     {"ps", cmd_ps, "list the processes in a container's cgroup"},
     {"events", cmd_events, "print a container's stats and OOM events as JSON lines"},
+    {"stop", cmd_stop, "stop a container: its stop signal, then SIGKILL after a timeout"},
+    {"logs", cmd_logs, "print what a detached container wrote (-f: and follow it)"},
+    {"health", cmd_health, "print a container's health, or run its probe now (health run)"},
     {"exec", cmd_exec, "run a new process in a running container"},
     {"features", cmd_features, "print what this runtime supports, as JSON"},
 };
@@ -133,6 +136,10 @@ int main(int argc, char **argv) {
                        "--systemd-cgroup: husk has no systemd cgroup driver; use cgroupfs");
   /* runc exits 255 when exec fails, so an engine can tell it from the process's own status. */
   int fail_status = r == 0 && strcmp(argv[optind], "exec") == 0 ? 255 : 1;
+  /* `health run` exits 125 on an error as podman's healthcheck run does: 1 means unhealthy. */
+  if (r == 0 && strcmp(argv[optind], "health") == 0 && optind + 1 < argc &&
+      strcmp(argv[optind + 1], "run") == 0)
+    fail_status = 125;
   if (r == 0)
     r = dispatch(argc - optind, argv + optind, &g, &err);
   if (r >= 0) {

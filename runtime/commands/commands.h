@@ -34,6 +34,9 @@ int cmd_resume(int argc, char **argv, const struct global_options *g, struct hus
 int cmd_update(int argc, char **argv, const struct global_options *g, struct husk_error **err);
 int cmd_ps(int argc, char **argv, const struct global_options *g, struct husk_error **err);
 int cmd_events(int argc, char **argv, const struct global_options *g, struct husk_error **err);
+int cmd_stop(int argc, char **argv, const struct global_options *g, struct husk_error **err);
+int cmd_logs(int argc, char **argv, const struct global_options *g, struct husk_error **err);
+int cmd_health(int argc, char **argv, const struct global_options *g, struct husk_error **err);
 int cmd_exec(int argc, char **argv, const struct global_options *g, struct husk_error **err);
 
 /* The config.json that `husk spec [--rootless]` writes (new reference). */

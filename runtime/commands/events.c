@@ -1,16 +1,22 @@
 /* events.c: `husk events [--stats] [--interval D] ID`: runc's event stream as JSON lines.
  * With --stats one {"type":"stats","id":...,"data":{cpu, memory, pids}} and exit; otherwise
  * stats every interval (default 5s) and {"type":"oom","id":...} whenever the cgroup's OOM
- * kill count grows, until the container stops. */
+ * kill count grows, and the lines its monitor writes to events.jsonl ({"type":"health_status",
+ * ...}, "start", "exit", "restart"), until the container stops. */
+#include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cgroups/cgroups.h"
 #include "commands.h"
 #include "container.h"
 #include "error.h"
+#include "monitor.h"
 #include "state.h"
 #include "utils.h"
 
@@ -71,8 +77,44 @@ static int emit_stats(struct cgroup *cg, const char *id, struct husk_error **err
   return r;
 }
 
+/* The lines the container's monitor appended to its events.jsonl (start, health_status, exit,
+ * restart) since the last call; a partial last line waits for the rest. */
+struct events_tail {
+  int fd; /* -1: the container has no monitor */
+  char buf[4096];
+  size_t len;
+};
+
+static void print_monitor_events(struct events_tail *t) {
+  ssize_t n;
+  while (t->fd >= 0 && (n = read(t->fd, t->buf + t->len, sizeof(t->buf) - t->len)) > 0) {
+    t->len += (size_t)n;
+    char *start = t->buf, *nl;
+    while ((nl = memchr(start, '\n', t->len - (size_t)(start - t->buf)))) {
+      fwrite(start, 1, (size_t)(nl - start) + 1, stdout);
+      start = nl + 1;
+    }
+    t->len -= (size_t)(start - t->buf);
+    memmove(t->buf, start, t->len);
+    if (t->len == sizeof(t->buf)) /* no line of ours is that long */
+      t->len = 0;
+  }
+  fflush(stdout);
+}
+
+/* The monitor writes the exit event after it reaped the init: wait for it to finish. */
+static void wait_monitor(const struct container_state *st) {
+  _cleanup_close_ int fd = st->monitor_pid > 0 ? (int)syscall(SYS_pidfd_open, st->monitor_pid, 0)
+                                               : -1;
+  if (fd < 0 || !state_monitor_alive(st))
+    return;
+  struct pollfd p = {.fd = fd, .events = POLLIN};
+  poll(&p, 1, 5000);
+}
+
 /* Until the init is gone (or its cgroup, when a delete got there first). */
-static void watch(struct cgroup *cg, const struct container_state *st, long long interval_ms) {
+static void watch(struct cgroup *cg, const struct container_state *st, long long interval_ms,
+                  struct events_tail *events) {
   uint64_t seen = 0, ooms = 0;
   cgroup_oom_kills(cg, &seen, NULL);
   long long next = now_ms();
@@ -87,10 +129,13 @@ static void watch(struct cgroup *cg, const struct container_state *st, long long
         break;
       next = now_ms() + interval_ms;
     }
+    print_monitor_events(events);
     nanosleep(&tick, NULL);
   }
   if (cgroup_oom_kills(cg, &ooms, NULL) == 0 && ooms > seen) /* the kill that ended it */
     emit("oom", st->id, NULL);
+  wait_monitor(st);
+  print_monitor_events(events);
 }
 
 int cmd_events(int argc, char **argv, const struct global_options *g, struct husk_error **err) {
@@ -128,7 +173,12 @@ int cmd_events(int argc, char **argv, const struct global_options *g, struct hus
   if (r < 0)
     return husk_error_wrap(err, "events %s", id);
   if (!stats_once) {
-    watch(cg, st, interval_ms);
+    _cleanup_free_ char *path = xasprintf("%s/%s/%s", g->root, id, MONITOR_EVENTS_FILE);
+    struct events_tail events = {.fd = open(path, O_RDONLY | O_CLOEXEC)};
+    if (events.fd >= 0)
+      lseek(events.fd, 0, SEEK_END); /* from now on, as the stats */
+    watch(cg, st, interval_ms, &events);
+    closep(&events.fd);
     return 0;
   }
   r = emit_stats(cg, id, err);

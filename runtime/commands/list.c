@@ -1,4 +1,5 @@
-/* list.c: `husk list [--format table|json] [-q]`: every container under --root. */
+/* list.c: `husk list [--format table|json] [-q]`: every container under --root, with what its
+ * monitor knows (health, exit code) beside the OCI state. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -8,6 +9,7 @@
 
 #include "commands.h"
 #include "error.h"
+#include "monitor.h"
 #include "state.h"
 #include "utils.h"
 
@@ -30,20 +32,41 @@ static json_t *collect(const char *root) {
     _cleanup_state_ struct container_state *st = NULL;
     if (state_read(fd, &st, NULL) < 0)
       continue;
-    json_array_append_new(all, state_to_oci_json(st, state_status(fd, st)));
+    json_t *j = state_to_oci_json(st, state_status(fd, st));
+    json_t *husk = json_object();
+    monitor_state_add(fd, st, j, husk);
+    if (json_object_size(husk) > 0)
+      json_object_set(j, "husk", husk);
+    json_decref(husk);
+    json_array_append_new(all, j);
   }
   closedir(d);
   return all;
 }
 
+/* "running (healthy)" while a health check runs, "stopped (137)" once the monitor recorded the
+ * exit, else the OCI status alone. */
+static void status_text(json_t *c, char *buf, size_t size) {
+  const char *status = json_string_value(json_object_get(c, "status"));
+  const char *health = json_string_value(json_object_get(json_object_get(c, "health"), "status"));
+  json_t *code = json_object_get(json_object_get(c, "husk"), "exitCode");
+  if (strcmp(status, "running") == 0 && health)
+    snprintf(buf, size, "%s (%s)", status, health);
+  else if (strcmp(status, "stopped") == 0 && json_is_integer(code))
+    snprintf(buf, size, "%s (%lld)", status, json_integer_value(code));
+  else
+    snprintf(buf, size, "%s", status);
+}
+
 static void print_table(json_t *all) {
-  printf("%-24s %-8s %-10s %-40s %-32s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER");
+  printf("%-24s %-8s %-20s %-40s %-32s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER");
   size_t i;
   json_t *c;
   json_array_foreach(all, i, c) {
-    printf("%-24s %-8lld %-10s %-40s %-32s %s\n", json_string_value(json_object_get(c, "id")),
-           json_integer_value(json_object_get(c, "pid")),
-           json_string_value(json_object_get(c, "status")),
+    char status[64];
+    status_text(c, status, sizeof(status));
+    printf("%-24s %-8lld %-20s %-40s %-32s %s\n", json_string_value(json_object_get(c, "id")),
+           json_integer_value(json_object_get(c, "pid")), status,
            json_string_value(json_object_get(c, "bundle")),
            json_string_value(json_object_get(c, "created")),
            json_string_value(json_object_get(c, "owner")));

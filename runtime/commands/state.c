@@ -1,11 +1,13 @@
 /* state.c: `husk state ID`: the OCI state JSON, with the status derived from the live init,
- * and a "husk" extension object ({"oomKilled": ...}) for containers with a cgroup. */
+ * a "health" object when the container has a health check, and a "husk" extension object
+ * ({"oomKilled": ..., and from the monitor "exitCode", "finishedAt", "restartCount"}). */
 #include <getopt.h>
 #include <stdio.h>
 
 #include "commands.h"
 #include "container.h"
 #include "error.h"
+#include "monitor.h"
 #include "state.h"
 #include "utils.h"
 
@@ -23,9 +25,16 @@ int cmd_state(int argc, char **argv, const struct global_options *g, struct husk
   if (r < 0)
     return r;
   _cleanup_json_ json_t *j = state_to_oci_json(st, state_status(fd, st));
-  /* husk's extension: whether the kernel OOM-killed a process of the container */
-  if (st->cgroup)
-    json_object_set_new(j, "husk", json_pack("{s:b}", "oomKilled", container_oom_killed(st, NULL)));
+  /* husk's extension: whether the kernel OOM-killed a process of the container, and from its
+   * monitor the exit and the health check */
+  json_t *husk = json_object();
+  if (st->cgroup || st->exited)
+    json_object_set_new(husk, "oomKilled",
+                        json_boolean(st->oom_killed || container_oom_killed(st, NULL)));
+  monitor_state_add(fd, st, j, husk);
+  if (json_object_size(husk) > 0)
+    json_object_set(j, "husk", husk);
+  json_decref(husk);
   _cleanup_free_ char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
   printf("%s\n", text);
   return 0;
