@@ -218,7 +218,13 @@ static void record_exit(struct monitor *m, int status) {
  * config.json that does not load is left for create to report. */
 static int resolve_config(struct monitor *m, struct husk_error **err) {
   _cleanup_free_ char *path = xasprintf("%s/config.json", m->co.bundle);
-  _cleanup_json_ json_t *config = json_load_file(path, 0, NULL);
+  _cleanup_free_ char *text = NULL;
+  read_file_at(AT_FDCWD, path, 64u << 20, &text, NULL);
+  /* `run` in the foreground is the hot path, and there the stop signal only serves a health
+   * check: without one asked for, config.json is not parsed a second time. */
+  if (m->foreground && !m->ro->health.cmd && !(text && strstr(text, HEALTH_ANNOTATION)))
+    return monitor_health_setup(m, NULL, err);
+  _cleanup_json_ json_t *config = text ? json_loads(text, 0, NULL) : NULL;
   _cleanup_json_ json_t *ann = json_object();
   json_object_update(ann, json_object_get(config, "annotations"));
   json_object_update(ann, json_object_get(m->co.config_patch, "annotations"));
