@@ -588,6 +588,41 @@ START_TEST(test_foreground_health) {
 }
 END_TEST
 
+/* The health check from the bundle's io.husk.healthcheck annotation (an image-config
+ * Healthcheck), in the foreground; --no-healthcheck turns it off. */
+START_TEST(test_annotation_healthcheck) {
+  if (!h_is_husk())
+    return;
+  _h_free_ char *bundle = service_bundle("annotation");
+  _h_json_ json_t *config = h_config_load(bundle);
+  h_config_set(config, "annotations",
+               json_pack("{s:s}", "io.husk.healthcheck",
+                         "{\"Test\": [\"CMD-SHELL\", \"" PROBE_HTTP "\"], "
+                         "\"Interval\": 200000000, \"Retries\": 2}"));
+  h_config_save(bundle, config);
+  _h_free_ char *id = h_id_new("annotation");
+  struct h_proc *run = h_rt_spawn("run", "--name", id, bundle, NULL);
+  ck_assert(wait_health(id, "healthy", 15000));
+  _h_result_ struct h_result s = h_rt("stop", "-t", "1", id, NULL);
+  ck_assert_msg(s.status == 0, "stop: %d %s", s.status, s.err);
+  _h_result_ struct h_result f = h_proc_wait(run, 15000);
+  ck_assert_msg(f.status == 137, "run in the foreground: %d %s", f.status, f.err);
+
+  _h_free_ char *off = h_id_new("annotation-off");
+  _h_result_ struct h_result r = h_rt("run", "-d", "--no-healthcheck", "--name", off, bundle, NULL);
+  ck_assert_msg(r.status == 0, "run -d --no-healthcheck: %d %s", r.status, r.err);
+  sleep_ms(500);
+  _h_json_ json_t *st = h_state(off);
+  ck_assert_ptr_null(json_object_get(st, "health"));
+  _h_result_ struct h_result bad =
+      h_rt("run", "-d", "--no-healthcheck", "--health-retries", "2", "--name", off, bundle, NULL);
+  ck_assert_msg(bad.status != 0 && strstr(bad.err, "--no-healthcheck"), "%d %s", bad.status,
+                bad.err);
+  _h_result_ struct h_result s2 = h_rt("stop", "-t", "1", off, NULL);
+  ck_assert_msg(s2.status == 0, "stop: %d %s", s2.status, s2.err);
+}
+END_TEST
+
 START_TEST(test_events_health) {
   if (!h_is_husk())
     return;
@@ -627,6 +662,7 @@ int main(void) {
   tcase_add_test(tc, test_rm_and_wait_healthy);
   tcase_add_test(tc, test_run_conveniences);
   tcase_add_test(tc, test_foreground_health);
+  tcase_add_test(tc, test_annotation_healthcheck);
   tcase_add_test(tc, test_events_health);
   suite_add_tcase(s, tc);
   return h_main(s);
