@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/pidfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -769,4 +770,25 @@ int h_main(Suite *s) {
   if (dirty)
     fprintf(stderr, "harness: FAIL: the tests left things behind (removed now)\n");
   return failed == 0 && !dirty ? 0 : 1;
+}
+
+int h_recv_fd(int sock) {
+  char name[256];
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } control;
+  struct iovec iov = {.iov_base = name, .iov_len = sizeof(name)};
+  struct msghdr mh = {.msg_iov = &iov,
+                      .msg_iovlen = 1,
+                      .msg_control = control.buf,
+                      .msg_controllen = sizeof(control.buf)};
+  if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) < 0)
+    return -1;
+  struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+  if (!cm || cm->cmsg_type != SCM_RIGHTS)
+    return -1;
+  int fd;
+  memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+  return fd;
 }

@@ -105,3 +105,6 @@ bool h_state_dir_exists(const char *id);
 /* Run the checks for a create that must fail: non-zero exit, a message on stderr (containing
  * husk_wording when testing husk), and nothing left behind. */
 void h_assert_create_fails_cleanly(const char *bundle, const char *id, const char *husk_wording);
+
+/* Receive one fd sent with SCM_RIGHTS (a console socket's pty master); -1 on failure. */
+int h_recv_fd(int sock);

@@ -45,27 +45,6 @@ static char *read_until(int fd, const char *needle, int timeout_ms) {
   return buf;
 }
 
-static int recv_fd(int sock) {
-  char name[256];
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } control;
-  struct iovec iov = {.iov_base = name, .iov_len = sizeof(name)};
-  struct msghdr mh = {.msg_iov = &iov,
-                      .msg_iovlen = 1,
-                      .msg_control = control.buf,
-                      .msg_controllen = sizeof(control.buf)};
-  if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) < 0)
-    return -1;
-  struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-  if (!cm || cm->cmsg_type != SCM_RIGHTS)
-    return -1;
-  int fd;
-  memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
-  return fd;
-}
-
 static void terminal_on(json_t *config, void *data) {
   (void)data;
   h_config_set(config, "process.terminal", json_true());
@@ -87,7 +66,7 @@ START_TEST(test_console_socket) {
   ck_assert_msg(c.status == 0, "create --console-socket: %d %s", c.status, c.err);
   int conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
   ck_assert_int_ge(conn, 0);
-  int master = recv_fd(conn);
+  int master = h_recv_fd(conn);
   ck_assert_msg(master >= 0, "no pty master received on the console socket");
   _h_result_ struct h_result s = h_rt("start", id, NULL);
   ck_assert_msg(s.status == 0, "start: %s", s.err);

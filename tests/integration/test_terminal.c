@@ -224,27 +224,6 @@ START_TEST(test_exec_tty_foreground) {
 }
 END_TEST
 
-static int recv_fd(int sock) {
-  char name[256];
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } control;
-  struct iovec iov = {.iov_base = name, .iov_len = sizeof(name)};
-  struct msghdr mh = {.msg_iov = &iov,
-                      .msg_iovlen = 1,
-                      .msg_control = control.buf,
-                      .msg_controllen = sizeof(control.buf)};
-  if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) < 0)
-    return -1;
-  struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-  if (!cm || cm->cmsg_type != SCM_RIGHTS)
-    return -1;
-  int fd;
-  memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
-  return fd;
-}
-
 /* conmon's form: exec --detach --tty --console-socket with a process file. */
 START_TEST(test_exec_console_socket) {
   _h_free_ char *dir = h_dir_new("execcons");
@@ -268,7 +247,7 @@ START_TEST(test_exec_console_socket) {
   ck_assert_msg(r.status == 0, "exec: %d %s", r.status, r.err);
   int conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
   ck_assert_int_ge(conn, 0);
-  int master = recv_fd(conn);
+  int master = h_recv_fd(conn);
   ck_assert_msg(master >= 0, "no pty master on the console socket");
   struct on_pty t = {.master = master, .slave = -1};
   ck_assert_msg(pty_read(&t, "done-here", 10000), "output: %s", t.out);
