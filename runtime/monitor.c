@@ -35,14 +35,6 @@ int64_t monitor_now(void) {
   return (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 
-int wait_status_code(int wstatus) {
-  if (WIFEXITED(wstatus))
-    return WEXITSTATUS(wstatus);
-  if (WIFSIGNALED(wstatus))
-    return 128 + WTERMSIG(wstatus);
-  return 255;
-}
-
 /* Creating files in the state directory (a temp file, a rotated log) under the lock keeps a
  * concurrent delete from finding it non-empty; a delete that got there first ends the
  * writing for good. */

@@ -112,4 +112,3 @@ void monitor_accept(struct monitor *m);
 void monitor_client_gone(struct monitor *m, uint32_t index);
 void monitor_health_cleanup(struct monitor *m);
 
-int wait_status_code(int wstatus); /* exit code, 128+N for signal N */

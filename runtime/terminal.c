@@ -135,14 +135,6 @@ static void raw_mode_enter(int fd, struct raw_mode *m) {
     m->fd = fd;
 }
 
-static int exit_status(int wstatus) {
-  if (WIFEXITED(wstatus))
-    return WEXITSTATUS(wstatus);
-  if (WIFSIGNALED(wstatus))
-    return 128 + WTERMSIG(wstatus);
-  return 255;
-}
-
 /* The copy loop's state: stdin → pending → master, master → stdout. */
 struct proxy {
   int master; /* -1: no terminal, or the pty was hung up */
@@ -252,7 +244,7 @@ static int reap(pid_t pid, struct husk_error **err) {
   while (r < 0 && errno == EINTR);
   if (r < 0)
     return husk_error_sys(err, "wait for process %d", pid);
-  return exit_status(wstatus);
+  return wait_status_code(wstatus);
 }
 
 static void proxy_take_master(struct proxy *p, int master, struct raw_mode *raw) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "error.h"
@@ -201,4 +202,12 @@ char *now_rfc3339(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return rfc3339_utc(&ts);
+}
+
+int wait_status_code(int wstatus) {
+  if (WIFEXITED(wstatus))
+    return WEXITSTATUS(wstatus);
+  if (WIFSIGNALED(wstatus))
+    return 128 + WTERMSIG(wstatus);
+  return 255;
 }

@@ -85,6 +85,9 @@ int mkdir_p(const char *path, mode_t mode, struct husk_error **err);
  * 0 when the process does not exist. Used to tell a live pid from a reused one. */
 unsigned long long proc_start_time(pid_t pid);
 
+/* A waitpid status as a shell reports it: the exit code, 128+N when signal N killed it. */
+int wait_status_code(int wstatus);
+
 /* Current time as RFC 3339 with nanoseconds, UTC (like Go's time.RFC3339Nano). */
 char *now_rfc3339(void);
 /* ts (seconds since 1970, nanoseconds) in that form, computed without the time zone. */
