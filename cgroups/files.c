@@ -10,6 +10,7 @@
 #include "error.h"
 #include "internal.h"
 #include "log.h"
+#include "spec.h"
 #include "utils.h"
 
 bool cg_has(const char *dir, const char *file) {
@@ -142,4 +143,12 @@ void cg_format_limit(char *buf, size_t len, int64_t v) {
     snprintf(buf, len, "max");
   else
     snprintf(buf, len, "%" PRId64, v);
+}
+
+int cg_check_page_size(const struct spec_hugepage_limit *h, size_t i, struct husk_error **err) {
+  if (strchr(h->page_size, '/'))
+    return husk_error_set(err, EINVAL,
+                          "linux.resources.hugepageLimits[%zu].pageSize: bad size \"%s\"", i,
+                          h->page_size);
+  return 0;
 }

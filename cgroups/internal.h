@@ -9,6 +9,8 @@
 
 #include "cgroups.h"
 
+struct spec_hugepage_limit;
+
 #define CG_CGROUP_MAGIC 0x27e0ebL    /* CGROUP_SUPER_MAGIC: a v1 hierarchy */
 #define CG_CGROUP2_MAGIC 0x63677270L /* CGROUP2_SUPER_MAGIC: the v2 tree */
 
@@ -73,6 +75,8 @@ void cg_hierarchies_free(struct cg_hierarchy *h, size_t n);
 /* ---- files.c ---- */
 const struct cg_dir *cg_find(const struct cgroup *cg, const char *controller);
 bool cg_has(const char *dir, const char *file);
+/* A hugepageLimits pageSize names a file ("hugetlb.<size>.max"): refuse one that names a path. */
+int cg_check_page_size(const struct spec_hugepage_limit *h, size_t i, struct husk_error **err);
 /* Write a control file (never created: a missing file means the host cannot do it). */
 int cg_write(const char *dir, const char *file, const char *value, const char *why,
              struct husk_error **err);

@@ -226,11 +226,9 @@ int cg_v1_apply_hugetlb(const char *dir, const struct spec_resources *res,
                         struct husk_error **err) {
   for (size_t i = 0; i < res->n_hugepage_limits; i++) {
     const struct spec_hugepage_limit *h = &res->hugepage_limits[i];
-    if (strchr(h->page_size, '/'))
-      return husk_error_set(err, EINVAL,
-                            "linux.resources.hugepageLimits[%zu].pageSize: bad size "
-                            "\"%s\"",
-                            i, h->page_size);
+    int bad = cg_check_page_size(h, i, err);
+    if (bad < 0)
+      return bad;
     _cleanup_free_ char *file = xasprintf("hugetlb.%s.limit_in_bytes", h->page_size);
     int r = cg_writef(dir, file, "the container's huge pages", err, "%" PRIu64, h->limit);
     if (r < 0)
