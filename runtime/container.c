@@ -194,13 +194,46 @@ static int connect_console(struct create_ctx *c, struct husk_error **err) {
   return c->console_fd < 0 ? c->console_fd : 0;
 }
 
-/* The exec fifo: the init blocks opening it for writing until `start` opens it for
- * reading. World-writable (0622) so an init that already dropped to a non-root uid can
- * still open it; the state dir (0711) keeps others from finding it. */
+/* The host id a container id maps to: itself without a new user namespace, else through the
+ * config's mappings. False when it is not mapped. */
+static bool host_id(const struct spec_id_mapping *maps, size_t n, bool new_user_ns, uint32_t id,
+                    uint32_t *ret) {
+  if (!new_user_ns) {
+    *ret = id;
+    return true;
+  }
+  for (size_t i = 0; i < n; i++)
+    if (id >= maps[i].container_id && id - maps[i].container_id < maps[i].size) {
+      *ret = maps[i].host_id + (id - maps[i].container_id);
+      return true;
+    }
+  return false;
+}
+
+/* The exec fifo: the init blocks opening it for writing until `start` opens it for reading,
+ * by then with the process's user. So it belongs to that user's host ids, mode 0600: nobody
+ * else can hold it open (hanging `start`) or write to it. Where those ids are not known (a
+ * user namespace joined by path) or cannot be given away (rootless), it is 0622 and only the
+ * state directory (0700) keeps others out. */
 static int make_exec_fifo(struct create_ctx *c, struct husk_error **err) {
-  if (mkfifoat(c->state_fd, EXEC_FIFO, 0622) < 0)
+  if (mkfifoat(c->state_fd, EXEC_FIFO, 0600) < 0)
     return husk_error_sys(err, "mkfifo %s", EXEC_FIFO);
-  if (fchmodat(c->state_fd, EXEC_FIFO, 0622, 0) < 0)
+  const struct spec_linux *l = &c->spec->linux_;
+  const struct spec_user *u = &c->spec->process->user;
+  bool new_user_ns = (c->clone_flags & CLONE_NEWUSER) != 0;
+  bool joined_user_ns = c->ns_fds[ns_type_index(CLONE_NEWUSER)] >= 0;
+  uint32_t uid, gid;
+  bool known = !joined_user_ns &&
+               host_id(l->uid_mappings, l->n_uid_mappings, new_user_ns, u->uid, &uid) &&
+               host_id(l->gid_mappings, l->n_gid_mappings, new_user_ns, u->gid, &gid);
+  mode_t mode = 0600;
+  if (!known || ((uid != geteuid() || gid != getegid()) &&
+                 fchownat(c->state_fd, EXEC_FIFO, uid, gid, 0) < 0)) {
+    if (known && errno != EPERM)
+      return husk_error_sys(err, "chown %s to %u:%u", EXEC_FIFO, uid, gid);
+    mode = 0622;
+  }
+  if (fchmodat(c->state_fd, EXEC_FIFO, mode, 0) < 0)
     return husk_error_sys(err, "chmod %s", EXEC_FIFO);
   c->fifo_fd = openat(c->state_fd, EXEC_FIFO, O_PATH | O_CLOEXEC);
   if (c->fifo_fd < 0)

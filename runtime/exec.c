@@ -378,6 +378,8 @@ static _Noreturn void process_main(struct exec_ctx *c) {
       .seccomp = c->seccomp,
       .console_fd = TAKE_FD(c->console_fd),
       .preserve_fds = c->o->preserve_fds,
+      .keep_fds = &c->sync_fds[1],
+      .n_keep_fds = 1,
   };
   struct process_plan plan = {0};
   if (process_prepare(&s, &plan, &err) < 0)
@@ -392,7 +394,7 @@ static _Noreturn void process_main(struct exec_ctx *c) {
   close(sync_fd);
   prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
   if (process_load_seccomp_late(&s, &err) >= 0)
-    process_execve(&s, &plan, &err);
+    process_execve(&s, &plan, -1, &err);
   log_error("exec %s: %s", c->o->id, err->message);
   _exit(127);
 }

@@ -18,6 +18,7 @@
 #include "error.h"
 #include "log.h"
 #include "signals.h"
+#include "trampoline/trampoline.h"
 #include "utils.h"
 
 /* Why each phase runs where it does, for --trace. */
@@ -55,16 +56,21 @@ static _Noreturn void exec_hook(const struct spec_hook *hook, int stdin_fd, int 
   sigprocmask(SIG_SETMASK, &none, NULL);
   for (int sig = 1; sig < NSIG; sig++)
     signal(sig, SIG_DFL);
-  /* stdout goes where husk's diagnostics go; fds beyond stdio are not the hook's business */
-  if (dup2(stdin_fd, 0) < 0 || dup2(2, 1) < 0 ||
-      syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+  /* stdout goes where husk's diagnostics go; fds beyond stdio are not the hook's business,
+   * and none may be open while its path is resolved (CVE-2024-21626). Like the container's
+   * process it is executed through the trampoline: a startContainer hook is a file of the
+   * container (CVE-2019-5736). */
+  int tramp = -1;
+  if (dup2(stdin_fd, 0) < 0 || dup2(2, 1) < 0 || close_fds_except(3, &err_fd, 1) < 0 ||
+      (tramp = trampoline_open(NULL)) < 0) {
     int e = errno;
     write_all(err_fd, &e, sizeof(e));
     _exit(127);
   }
   const char *fallback[] = {hook->path, NULL};
   const char *const *args = hook->args[0] ? hook->args : fallback;
-  execve(hook->path, (char *const *)args, (char *const *)hook->env);
+  trampoline_execve(tramp, hook->path, (char *const *)args, (char *const *)hook->env, err_fd,
+                    NULL);
   int e = errno;
   write_all(err_fd, &e, sizeof(e));
   _exit(127);

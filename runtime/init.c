@@ -133,12 +133,15 @@ static int build_rootfs(struct init_args *a, struct husk_error **err) {
 
 static int prepare_process(struct init_args *a, struct process_plan *plan,
                            struct husk_error **err) {
+  const int keep[] = {a->sync_fd, a->fifo_fd};
   struct process_setup s = {
       .proc = a->spec->process,
       .seccomp = a->seccomp,
       .console_fd = TAKE_FD(a->console_fd),
       .preserve_fds = a->preserve_fds,
       .no_new_keyring = a->no_new_keyring,
+      .keep_fds = keep,
+      .n_keep_fds = ARRAY_SIZE(keep),
   };
   return process_prepare(&s, plan, err);
 }
@@ -186,7 +189,8 @@ static _Noreturn void wait_for_start_and_exec(struct init_args *a, struct proces
   struct process_setup s = {.proc = a->spec->process, .seccomp = a->seccomp, .console_fd = -1};
   if (process_load_seccomp_late(&s, &err) < 0)
     fail_to_start(fd, err->message, 1);
-  process_execve(&s, plan, &err);
+  /* The trampoline keeps the fifo open until the program's own execve, or writes to it. */
+  process_execve(&s, plan, fd, &err);
   fail_to_start(fd, err->message, 127);
 }
 

@@ -49,6 +49,7 @@ void log_close(void) {
 }
 
 bool log_to_file(void) { return logger.to_file; }
+int log_fd(void) { return logger.to_file ? logger.fd : -1; }
 bool log_trace_enabled(void) { return logger.trace; }
 enum log_format log_get_format(void) { return logger.format; }
 void log_forward_to(int sync_fd) { logger.forward_fd = sync_fd; }

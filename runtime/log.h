@@ -20,6 +20,8 @@ struct log_config {
 int log_open(const struct log_config *cfg, struct husk_error **err);
 void log_close(void);
 bool log_to_file(void);
+/* The --log file's fd, -1 when records go to stderr. */
+int log_fd(void);
 bool log_trace_enabled(void);
 enum log_format log_get_format(void);
 

@@ -88,7 +88,7 @@ static void log_rotate(struct monitor *m) {
   if (!monitor_lock(m))
     return;
   renameat(m->dirfd, MONITOR_LOG_FILE, m->dirfd, MONITOR_LOG_OLD_FILE);
-  int fd = openat(m->dirfd, MONITOR_LOG_FILE, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  int fd = openat(m->dirfd, MONITOR_LOG_FILE, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   monitor_unlock(m);
   if (fd < 0)
     return;
@@ -150,9 +150,9 @@ static int open_log_files(struct monitor *m, struct husk_error **err) {
   if (!monitor_lock(m))
     return husk_error_set(err, ENOENT, "container %s was deleted", m->co.id);
   m->events_fd =
-      openat(m->dirfd, MONITOR_EVENTS_FILE, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+      openat(m->dirfd, MONITOR_EVENTS_FILE, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (m->events_fd >= 0 && !m->foreground)
-    m->log_fd = openat(m->dirfd, MONITOR_LOG_FILE, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    m->log_fd = openat(m->dirfd, MONITOR_LOG_FILE, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   int e = errno;
   monitor_unlock(m);
   if (m->events_fd < 0 || (!m->foreground && m->log_fd < 0))

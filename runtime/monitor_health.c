@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,7 +29,7 @@ static void save_health(struct monitor *m) {
     return;
   _cleanup_json_ json_t *j = monitor_health_to_json(&m->cfg, &m->health);
   _cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
-  write_file_atomic_at(m->dirfd, MONITOR_HEALTH_FILE, text, strlen(text), 0644, NULL);
+  write_file_atomic_at(m->dirfd, MONITOR_HEALTH_FILE, text, strlen(text), 0600, NULL);
   monitor_unlock(m);
 }
 
@@ -278,8 +279,11 @@ int monitor_health_listen(struct monitor *m, struct husk_error **err) {
     return husk_error_sys(err, "socket");
   if (!monitor_lock(m))
     return husk_error_set(err, ENOENT, "container %s was deleted", m->co.id);
+  /* Only the owner may ask for probes, whatever umask husk was started with. */
+  mode_t old_mask = umask(0077);
   int r = bind(m->listen_fd, (struct sockaddr *)&sa, sizeof(sa));
   int e = errno;
+  umask(old_mask);
   monitor_unlock(m);
   if (r < 0 || listen(m->listen_fd, MONITOR_MAX_CLIENTS) < 0)
     return husk_error_errno(err, r < 0 ? e : errno, "listen on %s", MONITOR_SOCKET);

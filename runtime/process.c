@@ -4,6 +4,7 @@
 #include "process.h"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -229,6 +230,38 @@ static const char *env_lookup(const char *const *env, const char *name) {
   return found;
 }
 
+/* The program must be a file inside the container's root: resolved without /proc magic
+ * links (/proc/self/fd/N, /proc/self/exe, /proc/<pid>/root), the one way a path leaves the
+ * root. Kernels before openat2 (5.6) rely on the closed fds alone. */
+static int check_inside_root(const char *path, struct husk_error **err) {
+  struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_MAGICLINKS};
+  int fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+  TRACE(fd, "the program is inside the container: no /proc link on its way (CVE-2024-21626)",
+        "openat2(AT_FDCWD, \"%s\", O_PATH, RESOLVE_NO_MAGICLINKS)", path);
+  if (fd >= 0) {
+    close(fd);
+    return 0;
+  }
+  if (errno == ENOSYS)
+    return 0;
+  if (errno == ELOOP)
+    return husk_error_set(err, EPERM,
+                          "exec %s: reached through a /proc link (fd, exe, root or cwd): "
+                          "the program may lie outside the container",
+                          path);
+  return husk_error_sys(err, "exec %s", path);
+}
+
+static int found(char *path, char **ret_path, struct husk_error **err) {
+  int r = check_inside_root(path, err);
+  if (r < 0) {
+    free(path);
+    return r;
+  }
+  *ret_path = path;
+  return 0;
+}
+
 int process_find_executable(const char *name, const char *const *env, char **ret_path,
                             struct husk_error **err) {
   if (!name || !*name)
@@ -241,8 +274,7 @@ int process_find_executable(const char *name, const char *const *env, char **ret
       return husk_error_errno(err, EACCES, "exec %s", name);
     if (faccessat(AT_FDCWD, name, X_OK, AT_EACCESS) < 0)
       return husk_error_sys(err, "exec %s", name);
-    *ret_path = xstrdup(name);
-    return 0;
+    return found(xstrdup(name), ret_path, err);
   }
   const char *path = env_lookup(env, "PATH");
   if (!path)
@@ -252,10 +284,8 @@ int process_find_executable(const char *name, const char *const *env, char **ret
   char *rest = dirs;
   for (char *dir = strsep(&rest, ":"); dir; dir = strsep(&rest, ":")) {
     _cleanup_free_ char *candidate = xasprintf("%s/%s", *dir ? dir : ".", name);
-    if (is_executable_file(candidate)) {
-      *ret_path = TAKE_PTR(candidate);
-      return 0;
-    }
+    if (is_executable_file(candidate))
+      return found(TAKE_PTR(candidate), ret_path, err);
   }
   return husk_error_set(err, ENOENT, "\"%s\": executable file not found in $PATH", name);
 }

@@ -16,6 +16,7 @@
 #include "process.h"
 #include "seccomp/seccomp.h"
 #include "spec.h"
+#include "trampoline/trampoline.h"
 #include "utils.h"
 
 #ifndef KEYCTL_JOIN_SESSION_KEYRING
@@ -43,9 +44,30 @@ static int join_session_keyring(const struct process_setup *s, struct husk_error
   return 0;
 }
 
-/* Only stdio and the preserved fds may reach the process: everything else husk opened is
- * marked close-on-exec (a sync socket or fifo is needed until the very end). */
-static int close_stray_fds(const struct process_setup *s, struct husk_error **err) {
+/* Only stdio and the preserved fds may reach the process, and no other fd may be open while
+ * its path is resolved: a host directory fd leaked into husk would make
+ * /proc/self/fd/N/prog a host program (CVE-2024-21626). Closed, not just close-on-exec. */
+static int close_foreign_fds(const struct process_setup *s, struct husk_error **err) {
+  unsigned first = 3 + (unsigned)s->preserve_fds;
+  int keep[8];
+  size_t n = 0;
+  int log = log_fd();
+  if (log >= 0)
+    keep[n++] = log;
+  if (s->console_fd >= 0)
+    keep[n++] = s->console_fd;
+  for (size_t i = 0; i < s->n_keep_fds && n < ARRAY_SIZE(keep); i++)
+    keep[n++] = s->keep_fds[i];
+  int r = close_fds_except(first, keep, n);
+  TRACE(r, "no host fd beyond stdio and --preserve-fds is open while the program is found",
+        "close_range(%u, ~0U, 0) /* but %zu fds husk still needs */", first, n);
+  if (r < 0)
+    return husk_error_errno(err, -r, "close inherited fds");
+  return 0;
+}
+
+/* The fds husk keeps to the end close when the program is executed. */
+static int mark_kept_fds_cloexec(const struct process_setup *s, struct husk_error **err) {
   unsigned first = 3 + (unsigned)s->preserve_fds;
   for (unsigned fd = 3; fd < first; fd++) {
     int flags = fcntl((int)fd, F_GETFD);
@@ -53,7 +75,7 @@ static int close_stray_fds(const struct process_setup *s, struct husk_error **er
       fcntl((int)fd, F_SETFD, flags & ~FD_CLOEXEC);
   }
   long r = syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC);
-  TRACE(r, "no host fd beyond stdio and --preserve-fds may reach the process",
+  TRACE(r, "the fds husk still needs close when the program is executed",
         "close_range(%u, ~0U, CLOSE_RANGE_CLOEXEC)", first);
   if (r < 0)
     return husk_error_sys(err, "close_range");
@@ -94,13 +116,21 @@ static int prepare_environment(struct process_setup *s, struct process_plan *pla
   r = process_find_executable(proc->args[0], (const char *const *)plan->env, &plan->path, err);
   if (r < 0)
     return r;
-  return process_chdir(proc->cwd, err);
+  r = process_chdir(proc->cwd, err);
+  if (r < 0)
+    return r;
+  /* Before rlimits (a low RLIMIT_NOFILE) and the seccomp filter (memfd_create forbidden). */
+  plan->trampoline_fd = trampoline_open(err);
+  return plan->trampoline_fd < 0 ? plan->trampoline_fd : 0;
 }
 
 int process_prepare(struct process_setup *s, struct process_plan *plan, struct husk_error **err) {
   const struct spec_process *proc = s->proc;
   /* Checked before anything changes: an unknown capability name is a config error. */
   int r = capabilities_parse(proc->capabilities, &plan->caps, err);
+  if (r < 0)
+    return r;
+  r = close_foreign_fds(s, err);
   if (r < 0)
     return r;
   r = prepare_environment(s, plan, err);
@@ -130,14 +160,11 @@ int process_prepare(struct process_setup *s, struct process_plan *plan, struct h
   r = process_make_undumpable(err);
   if (r < 0)
     return r;
-  return close_stray_fds(s, err);
+  return mark_kept_fds_cloexec(s, err);
 }
 
-int process_execve(const struct process_setup *s, const struct process_plan *plan,
+int process_execve(const struct process_setup *s, const struct process_plan *plan, int report_fd,
                    struct husk_error **err) {
-  const char *const *args = s->proc->args;
-  TRACE(0, "replace husk with the container's process", "execve(\"%s\", [\"%s\"%s], env)",
-        plan->path, args[0], args[1] ? ", ..." : "");
-  execve(plan->path, (char *const *)args, plan->env);
-  return husk_error_sys(err, "exec %s", plan->path);
+  return trampoline_execve(plan->trampoline_fd, plan->path, (char *const *)s->proc->args,
+                           plan->env, report_fd, err);
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "capabilities.h"
 
@@ -19,6 +20,8 @@ struct process_setup {
                           process_prepare */
   int preserve_fds;    /* fds 3 .. 3+preserve_fds-1 reach the process */
   bool no_new_keyring; /* keep the caller's session keyring */
+  const int *keep_fds; /* husk's own fds still needed until execve (sync socket, exec fifo); */
+  size_t n_keep_fds;   /* every other fd beyond stdio and the preserved ones is closed */
 };
 
 /* What process_prepare found, for process_execve. Never freed: the process execs or exits. */
@@ -27,6 +30,7 @@ struct process_plan {
   char **env;      /* process.env plus HOME when it was missing */
   char *env_extra; /* the added HOME=..., owned here */
   struct cap_sets caps;
+  int trampoline_fd; /* the exec trampoline (trampoline/trampoline.h) */
 };
 
 /* prctl(PR_SET_DUMPABLE, 0): no container process may open /proc/<pid>/exe of a process
@@ -34,8 +38,10 @@ struct process_plan {
 int process_make_undumpable(struct husk_error **err);
 
 /* Everything but the seccomp filter and execve, in the container's namespaces with its root
- * as /: console, env, executable, cwd, keyring, rlimits, user, capabilities, no_new_privs,
- * non-dumpable, close-on-exec for every fd beyond stdio and the preserved ones. */
+ * as /: first every fd beyond stdio, the preserved ones and keep_fds is closed (so the
+ * program's path cannot be resolved through a host fd: CVE-2024-21626), then console, env,
+ * executable (which must lie inside the container's root), cwd, the exec trampoline, keyring,
+ * rlimits, user, capabilities, no_new_privs, non-dumpable, close-on-exec for the kept fds. */
 int process_prepare(struct process_setup *s, struct process_plan *plan, struct husk_error **err);
 
 /* The filter is loaded last, just before execve, so husk's own setup is not filtered; without
@@ -44,6 +50,7 @@ int process_prepare(struct process_setup *s, struct process_plan *plan, struct h
  * load: it does nothing unless process.noNewPrivileges is set. */
 int process_load_seccomp_late(const struct process_setup *s, struct husk_error **err);
 
-/* execve the process; returns only on failure. */
-int process_execve(const struct process_setup *s, const struct process_plan *plan,
+/* execve the process through the exec trampoline; report_fd (or -1) as in
+ * trampoline_execve. Returns only on failure. */
+int process_execve(const struct process_setup *s, const struct process_plan *plan, int report_fd,
                    struct husk_error **err);

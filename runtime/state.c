@@ -78,13 +78,15 @@ int state_dir_create(const char *root, const char *id, int *ret_dirfd, struct hu
   int r = state_check_id(id, err);
   if (r < 0)
     return r;
-  r = mkdir_p(root, 0711, err);
+  /* Owner only, as runc's: no other user may find, read or write what a container keeps here
+   * (its exec fifo, health output, logs, monitor socket). Exact modes, whatever the umask. */
+  r = mkdir_p(root, 0700, err);
   if (r < 0)
     return husk_error_wrap(err, "state root");
   _cleanup_close_ int rootfd = open(root, O_DIRECTORY | O_PATH | O_CLOEXEC);
   if (rootfd < 0)
     return husk_error_sys(err, "open state root %s", root);
-  if (mkdirat(rootfd, id, 0711) < 0) {
+  if (mkdirat(rootfd, id, 0700) < 0) {
     if (errno == EEXIST)
       return husk_error_set(err, EEXIST, "container %s already exists", id);
     return husk_error_sys(err, "mkdir %s/%s", root, id);
@@ -96,6 +98,8 @@ int state_dir_create(const char *root, const char *id, int *ret_dirfd, struct hu
     return husk_error_errno(err, e, "open %s/%s", root, id);
   }
   r = lock_dir(fd, true, id, err);
+  if (r >= 0 && fchmod(fd, 0700) < 0)
+    r = husk_error_sys(err, "chmod %s/%s", root, id);
   if (r < 0) {
     unlinkat(rootfd, id, AT_REMOVEDIR);
     return r;

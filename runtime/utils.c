@@ -1,11 +1,15 @@
 /* utils.c: allocation, string lists, file I/O and process helpers shared by every module. */
 #include "utils.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "error.h"
@@ -202,6 +206,51 @@ char *now_rfc3339(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return rfc3339_utc(&ts);
+}
+
+static int cmp_int(const void *a, const void *b) {
+  return *(const int *)a - *(const int *)b;
+}
+
+static bool kept(int fd, const int *keep, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (keep[i] == fd)
+      return true;
+  return false;
+}
+
+/* Without close_range (before Linux 5.9): each fd /proc/self/fd lists. */
+static int close_listed_fds(unsigned first, const int *keep, size_t n) {
+  DIR *d = opendir("/proc/self/fd");
+  if (!d)
+    return -errno;
+  int self = dirfd(d);
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    int fd = atoi(de->d_name);
+    if (de->d_name[0] != '.' && fd != self && fd >= (int)first && !kept(fd, keep, n))
+      close(fd);
+  }
+  closedir(d);
+  return 0;
+}
+
+int close_fds_except(unsigned first, const int *keep, size_t n_keep) {
+  int sorted[16];
+  size_t n = 0;
+  for (size_t i = 0; i < n_keep && n < ARRAY_SIZE(sorted); i++)
+    if (keep[i] >= (int)first)
+      sorted[n++] = keep[i];
+  qsort(sorted, n, sizeof(*sorted), cmp_int);
+  unsigned lo = first;
+  for (size_t i = 0; i <= n; i++) {
+    unsigned hi = i < n ? (unsigned)sorted[i] : ~0U;
+    if (hi > lo && syscall(SYS_close_range, lo, i < n ? hi - 1 : ~0U, 0) < 0)
+      return errno == ENOSYS ? close_listed_fds(first, sorted, n) : -errno;
+    if (i < n)
+      lo = hi + 1;
+  }
+  return 0;
 }
 
 int wait_status_code(int wstatus) {

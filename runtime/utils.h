@@ -85,6 +85,9 @@ int mkdir_p(const char *path, mode_t mode, struct husk_error **err);
  * 0 when the process does not exist. Used to tell a live pid from a reused one. */
 unsigned long long proc_start_time(pid_t pid);
 
+/* Close every fd >= first except those in keep (any order); a negative errno on failure. */
+int close_fds_except(unsigned first, const int *keep, size_t n_keep);
+
 /* A waitpid status as a shell reports it: the exit code, 128+N when signal N killed it. */
 int wait_status_code(int wstatus);
 

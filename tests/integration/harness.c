@@ -125,7 +125,7 @@ static char *buf_take(struct buf *b) {
   return s;
 }
 
-static struct h_proc *spawn_argv(char *const *argv) {
+static struct h_proc *spawn_argv_leaking(char *const *argv, int leak_fd) {
   int out[2], err[2];
   if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
     abort();
@@ -139,7 +139,13 @@ static struct h_proc *spawn_argv(char *const *argv) {
     int null = open("/dev/null", O_RDONLY);
     if (null < 0 || dup2(null, 0) < 0 || dup2(out[1], 1) < 0 || dup2(err[1], 2) < 0)
       _exit(127);
-    close_range(3, ~0U, 0);
+    if (leak_fd >= 3) { /* left open on purpose, without close-on-exec */
+      close_range(3, (unsigned)leak_fd - 1, 0);
+      close_range((unsigned)leak_fd + 1, ~0U, 0);
+      fcntl(leak_fd, F_SETFD, 0);
+    } else {
+      close_range(3, ~0U, 0);
+    }
     execv(argv[0], argv);
     dprintf(2, "harness: exec %s: %s\n", argv[0], strerror(errno));
     _exit(127);
@@ -157,6 +163,10 @@ static struct h_proc *spawn_argv(char *const *argv) {
   p->fds[1] = err[0];
   return p;
 }
+
+static struct h_proc *spawn_argv(char *const *argv) { return spawn_argv_leaking(argv, -1); }
+
+struct h_proc *h_spawn(char *const *argv, int leak_fd) { return spawn_argv_leaking(argv, leak_fd); }
 
 static int wait_status_code(int wstatus) {
   if (WIFEXITED(wstatus))

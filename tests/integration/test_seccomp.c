@@ -219,7 +219,7 @@ START_TEST(test_trace_mentions_seccomp) {
   ck_assert_msg(r.status == 0, "--trace run: %d %s", r.status, r.err);
   const char *load = strstr(r.err, "seccomp(SECCOMP_SET_MODE_FILTER, 0, ");
   ck_assert_msg(load, "no seccomp step in:\n%s", r.err);
-  ck_assert_msg(strstr(load, "execve("), "seccomp is not loaded before execve:\n%s", r.err);
+  ck_assert_msg(strstr(load, "execveat("), "seccomp is not loaded before the execve:\n%s", r.err);
 }
 END_TEST
 
