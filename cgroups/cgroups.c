@@ -161,11 +161,30 @@ static struct cgroup *cgroup_new(const struct cgroup_host *host, const struct cg
 static void add_dir(struct cgroup *cg, const char *controllers, char *path, unsigned made,
                     unsigned fresh) {
   cg->dirs = xrealloc(cg->dirs, (cg->n_dirs + 1) * sizeof(*cg->dirs));
-  cg->dirs[cg->n_dirs++] = (struct cg_dir){xstrdup(controllers), path, made, fresh};
+  cg->dirs[cg->n_dirs++] =
+      (struct cg_dir){.controllers = xstrdup(controllers), .path = path, .made = made, .fresh = fresh};
 }
 
-int cgroup_create(const struct cgroup_host *host, const char *path, const char *id,
-                  struct cgroup **ret, struct husk_error **err) {
+/* Trailing components of full (below mount) that do not exist yet, found from the leaf up;
+ * -EEXIST when the leaf itself exists: husk does not take over a cgroup it did not make. */
+static int count_missing(const char *mount, const char *full, struct husk_error **err) {
+  struct stat st;
+  if (stat(full, &st) == 0)
+    return husk_error_set(err, EEXIST, "cgroup %s already exists: husk only uses cgroups it makes",
+                          full);
+  _cleanup_free_ char *p = xstrdup(full);
+  int missing = 1;
+  for (char *slash = strrchr(p, '/'); slash && slash > p + strlen(mount); slash = strrchr(p, '/')) {
+    *slash = '\0';
+    if (stat(p, &st) == 0)
+      break;
+    missing++;
+  }
+  return missing;
+}
+
+int cgroup_plan(const struct cgroup_host *host, const char *path, const char *id,
+                struct cgroup **ret, struct husk_error **err) {
   enum cgroup_kind kind;
   _cleanup_free_ char *unified = NULL;
   int r = cg_detect_layout(host, &kind, &unified, err);
@@ -182,30 +201,60 @@ int cgroup_create(const struct cgroup_host *host, const char *path, const char *
   if (r < 0)
     return r;
   _cleanup_cgroup_ struct cgroup *cg = cgroup_new(host, ops_for(kind));
+  cg->by_default = by_default;
   for (size_t i = 0; i < n && r >= 0; i++) {
     char *full = full_path(&h[i], rel);
-    unsigned made = 0;
-    for (int tries = 0; tries < 3; tries++) { /* ENOENT: a delete removed a shared parent */
-      if (tries && err)
-        husk_error_freep(err);
-      r = make_path(host, h[i].mount, full, &made, err);
-      if (r != -ENOENT)
-        break;
-    }
+    r = count_missing(h[i].mount, full, err);
     if (r < 0) {
       free(full);
       break;
     }
+    unsigned made = (unsigned)r;
     /* "husk/" is husk's own shelf for default cgroups: delete tries to remove it once empty. */
-    add_dir(cg, h[i].controllers, full, by_default && made < 2 ? 2 : made, made);
+    add_dir(cg, h[i].controllers, full, by_default && made < 2 ? 2 : made, 0);
+    cg->dirs[cg->n_dirs - 1].mount_len = strlen(h[i].mount);
   }
   cg_hierarchies_free(h, n);
+  if (r < 0)
+    return r;
+  *ret = TAKE_PTR(cg);
+  return 0;
+}
+
+int cgroup_make(struct cgroup *cg, struct husk_error **err) {
+  int r = 0;
+  for (size_t i = 0; i < cg->n_dirs && r >= 0; i++) {
+    struct cg_dir *d = &cg->dirs[i];
+    _cleanup_free_ char *mount = xstrdup(d->path);
+    mount[d->mount_len] = '\0';
+    unsigned made = 0;
+    for (int tries = 0; tries < 3; tries++) { /* ENOENT: a delete removed a shared parent */
+      if (tries && err)
+        husk_error_freep(err);
+      r = make_path(cg->host, mount, d->path, &made, err);
+      if (r != -ENOENT)
+        break;
+    }
+    if (r >= 0) {
+      d->made = cg->by_default && made < 2 ? 2 : made;
+      d->fresh = made;
+    }
+  }
   if (r >= 0)
     r = cg->ops->setup(cg, err);
-  if (r < 0) {
+  if (r < 0)
     cgroup_destroy(cg, NULL);
+  return r;
+}
+
+int cgroup_create(const struct cgroup_host *host, const char *path, const char *id,
+                  struct cgroup **ret, struct husk_error **err) {
+  _cleanup_cgroup_ struct cgroup *cg = NULL;
+  int r = cgroup_plan(host, path, id, &cg, err);
+  if (r >= 0)
+    r = cgroup_make(cg, err);
+  if (r < 0)
     return r;
-  }
   *ret = TAKE_PTR(cg);
   return 0;
 }

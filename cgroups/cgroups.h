@@ -44,6 +44,12 @@ struct cgroup;
  * over cgroups it did not make). On failure nothing is left. */
 int cgroup_create(const struct cgroup_host *host, const char *path, const char *id,
                   struct cgroup **ret, struct husk_error **err);
+/* cgroup_create in two steps, so that what will be made can be recorded before it is (the
+ * crash journal): cgroup_plan makes nothing, and its cgroup_save counts every component that
+ * does not exist yet as made; cgroup_make makes the directories (on failure nothing is left). */
+int cgroup_plan(const struct cgroup_host *host, const char *path, const char *id,
+                struct cgroup **ret, struct husk_error **err);
+int cgroup_make(struct cgroup *cg, struct husk_error **err);
 
 /* Write linux.resources (may be NULL). devices are linux.devices: when device rules apply,
  * they are allowed after the rules and runc's default devices (null, zero, tty, ...). */

@@ -20,6 +20,7 @@ struct cg_dir {
   char *path;        /* absolute */
   unsigned made;     /* trailing path components husk made (1 = the leaf): delete removes them */
   unsigned fresh;    /* of those, made by this create: only these get setup writes */
+  size_t mount_len;  /* path[0..mount_len) is the hierarchy's mount (while creating only) */
 };
 
 /* A linux.resources.devices rule, or one husk adds (default devices, linux.devices). */
@@ -56,6 +57,7 @@ struct cgroup {
   const struct cgroup_ops *ops;
   struct cg_dir *dirs;
   size_t n_dirs;
+  bool by_default; /* no cgroupsPath: husk/<id>, below husk's own shelf */
 };
 
 /* ---- detect.c ---- */

@@ -20,6 +20,7 @@
 #include "console.h"
 #include "error.h"
 #include "hooks.h"
+#include "journal.h"
 #include "init.h"
 #include "log.h"
 #include "namespaces/namespaces.h"
@@ -49,13 +50,16 @@ struct create_ctx {
   struct cgroup *cgroup;           /* made before the clone; removed again if create fails */
   int cgroup_fd;                   /* its v2 directory for CLONE_INTO_CGROUP, else -1 */
   bool unshare_cgroupns;           /* the init makes its cgroup namespace once moved in */
+  int journal_fd;                  /* what exists on the host, recorded first (journal.h) */
+  int parent_pidfd;                /* husk itself: the init checks it is still alive */
+  unsigned long long pid_start_time;
 };
 
+/* config.json's annotations object itself (a new reference): they may be megabytes, so they
+ * are not copied on their way into state.json. */
 static json_t *annotations_json(const struct spec *spec) {
-  json_t *ann = json_object();
-  for (size_t i = 0; i < spec->n_annotations; i++)
-    json_object_set_new(ann, spec->annotations[i].key, json_string(spec->annotations[i].value));
-  return ann;
+  json_t *ann = json_object_get(spec->doc, "annotations");
+  return json_is_object(ann) ? json_incref(ann) : json_object();
 }
 
 /* The OCI state of the container being created, for its hooks. */
@@ -98,6 +102,8 @@ static void create_ctx_release(struct create_ctx *c, bool failed) {
   closep(&c->sync_fds[1]);
   closep(&c->console_fd);
   closep(&c->fifo_fd);
+  closep(&c->journal_fd);
+  closep(&c->parent_pidfd);
   closep(&c->state_fd);
   spec_free(c->spec);
   free(c->bundle);
@@ -337,7 +343,15 @@ static int setup_cgroup(struct create_ctx *c, struct husk_error **err) {
       log_warn("linux.resources.devices: not enforced: --cgroup-manager is disabled");
     return 0;
   }
-  int r = cgroup_create(cgroup_host_default(), lx->cgroups_path, c->opts->id, &c->cgroup, err);
+  int r = cgroup_plan(cgroup_host_default(), lx->cgroups_path, c->opts->id, &c->cgroup, err);
+  if (r >= 0) {
+    _cleanup_json_ json_t *plan = cgroup_save(c->cgroup);
+    r = journal_append(c->journal_fd, "cgroup", plan, err);
+  }
+  if (r >= 0)
+    r = cgroup_make(c->cgroup, err);
+  if (r < 0) /* cgroup_make removed what it made */
+    cgroup_free(TAKE_PTR(c->cgroup));
   if (r >= 0)
     r = cgroup_apply(c->cgroup, lx->resources, lx->devices, lx->n_devices, err);
   if (r < 0)
@@ -409,6 +423,7 @@ static _Noreturn void run_init(struct create_ctx *c) {
       .new_net_ns = (c->clone_flags & CLONE_NEWNET) != 0,
       .unshare_cgroupns = c->unshare_cgroupns,
       .join_cgroup = init_joins_cgroup(c) ? c->cgroup : NULL,
+      .parent_pidfd = c->parent_pidfd,
   };
   memcpy(a.ns_fds, c->ns_fds, sizeof(a.ns_fds));
   closep(&c->sync_fds[0]);
@@ -514,7 +529,7 @@ static int record_created(struct create_ctx *c, struct husk_error **err) {
   struct container_state st = {
       .id = (char *)c->opts->id,
       .pid = c->pid,
-      .pid_start_time = proc_start_time(c->pid),
+      .pid_start_time = c->pid_start_time,
       .bundle = c->bundle,
       .rootfs = c->rootfs,
       .created = now,
@@ -531,10 +546,28 @@ static int record_created(struct create_ctx *c, struct husk_error **err) {
   return 0;
 }
 
+/* Right after the clone, before anything else: the init is findable from here on. */
+static int record_init(struct create_ctx *c, struct husk_error **err) {
+  c->pid_start_time = proc_start_time(c->pid);
+  _cleanup_json_ json_t *init =
+      json_pack("{s:i, s:I, s:i}", "pid", (int)c->pid, "startTime",
+                (json_int_t)c->pid_start_time, "cloneFlags", c->clone_flags);
+  return journal_append(c->journal_fd, "init", init, err);
+}
+
+/* The state says "created" with the init's pid: only now may the init outlive us. It stops
+ * its parent-death signal and says so; until then a create killed at any point takes the
+ * init with it (and its journal the rest). */
+static int hand_over(struct create_ctx *c, struct husk_error **err) {
+  int r = sync_send(c->sync_fds[0], SYNC_RECORDED, 0, NULL, 0, err);
+  return r < 0 ? r : sync_expect(c->sync_fds[0], SYNC_RECORDED, err);
+}
+
 int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret_pidfd,
                      struct husk_error **err) {
   struct create_ctx c = {.opts = opts, .state_fd = -1, .fifo_fd = -1, .sync_fds = {-1, -1},
-                         .console_fd = -1, .pidfd = -1, .cgroup_fd = -1};
+                         .console_fd = -1, .pidfd = -1, .cgroup_fd = -1, .journal_fd = -1,
+                         .parent_pidfd = -1};
   for (size_t i = 0; i < ARRAY_SIZE(c.ns_fds); i++)
     c.ns_fds[i] = -1;
   int r = load_bundle(&c, err);
@@ -551,6 +584,8 @@ int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret
     c.state_dir_made = r >= 0 && !opts->reuse_state_dir;
   }
   if (r >= 0)
+    r = c.journal_fd = journal_open(c.state_fd, err);
+  if (r >= 0)
     r = make_exec_fifo(&c, err);
   if (r >= 0)
     r = hooks_save_config(c.state_fd, c.spec, err);
@@ -558,6 +593,9 @@ int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret
     r = setup_cgroup(&c, err);
   if (r >= 0)
     r = sync_pair(c.sync_fds, err);
+  /* In its own pid namespace the init sees its parent as pid 0, whether alive or not. */
+  if (r >= 0 && (c.parent_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0)) < 0)
+    r = husk_error_sys(err, "pidfd_open of husk itself");
   int pid_ns_fd = c.ns_fds[ns_type_index(CLONE_NEWPID)];
   _cleanup_close_ int own_pid_ns = -1;
   if (r >= 0 && pid_ns_fd >= 0) /* joining a pid namespace applies to our children */
@@ -569,6 +607,8 @@ int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret
     if (r == 0)
       run_init(&c);
     c.pid = r;
+    if (r > 0)
+      r = record_init(&c, err);
   }
   if (own_pid_ns >= 0) {
     int back = ns_join(own_pid_ns, CLONE_NEWPID, "husk's own", r < 0 ? NULL : err);
@@ -584,6 +624,8 @@ int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret
   }
   if (r >= 0)
     r = record_created(&c, err);
+  if (r >= 0)
+    r = hand_over(&c, err);
   if (r < 0) {
     create_ctx_release(&c, true);
     return husk_error_wrap(err, "create %s", opts->id);
@@ -756,15 +798,18 @@ int container_kill(const char *root, const char *id, int sig, bool all, struct h
   return signal_container(st, sig, all, err);
 }
 
-/* SIGKILL everything in the container and wait until the init is gone. */
+/* SIGKILL everything in the container and wait until the init is gone. What cannot be
+ * signalled as a group (a cgroup that was never made) is left to the cgroup's removal. */
 static int kill_and_wait(const struct container_state *st, struct husk_error **err) {
   _cleanup_close_ int pidfd = pidfd_for(st, NULL);
   if (pidfd < 0)
     return 0; /* already gone */
-  int r = signal_container(st, SIGKILL, (st->clone_flags & CLONE_NEWPID) || st->cgroup, err);
-  if (r < 0)
-    return r;
-  syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+  _cleanup_error_ struct husk_error *group_err = NULL;
+  if (signal_container(st, SIGKILL, (st->clone_flags & CLONE_NEWPID) || st->cgroup, &group_err) < 0)
+    log_debug("kill %s: %s", st->id, group_err->message);
+  long r = syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+  if (r < 0 && errno != ESRCH)
+    return husk_error_sys(err, "kill the init of %s", st->id);
   struct pollfd p = {.fd = pidfd, .events = POLLIN};
   while (poll(&p, 1, 10000) < 0 && errno == EINTR)
     ;
@@ -815,6 +860,38 @@ static int tear_down(int state_fd, const struct container_state *st, struct husk
   return 0;
 }
 
+/* delete --force of a container whose state.json cannot be read (a create killed before it
+ * wrote it, a corrupt file): what the journal records is killed and removed, and the user is
+ * told what could not be found. */
+static int delete_from_journal(const char *root, const char *id, int fd,
+                               const struct husk_error *why, struct husk_error **err) {
+  struct container_state st = {.id = (char *)id};
+  size_t unreadable = 0;
+  _cleanup_error_ struct husk_error *jerr = NULL;
+  int r = journal_read(fd, &st, &unreadable, &jerr);
+  if (r < 0 && r != -ENOENT)
+    log_warn("container %s: %s, and its journal cannot be read (%s): removing only its state "
+             "directory",
+             id, why->message, jerr->message);
+  else if (st.pid > 0 || st.cgroup)
+    log_warn("container %s: %s; removing what its journal records (%s%s%s)", id, why->message,
+             st.pid > 0 ? "the init" : "", st.pid > 0 && st.cgroup ? " and " : "",
+             st.cgroup ? "its cgroup" : "");
+  if (unreadable)
+    log_warn("container %s: %zu journal record(s) cut short: what they named may be left", id,
+             unreadable);
+  if (st.pid > 0 && state_init_alive(&st))
+    r = kill_and_wait(&st, err);
+  else
+    r = 0;
+  if (r >= 0)
+    r = remove_cgroup(&st, err);
+  json_decref(st.cgroup);
+  if (r < 0)
+    return husk_error_wrap(err, "delete %s", id);
+  return state_dir_remove(root, id, err);
+}
+
 int container_delete(const char *root, const char *id, bool force, struct husk_error **err) {
   _cleanup_close_ int fd = -1;
   _cleanup_error_ struct husk_error *open_err = NULL;
@@ -827,11 +904,17 @@ int container_delete(const char *root, const char *id, bool force, struct husk_e
     return r;
   }
   _cleanup_state_ struct container_state *st = NULL;
-  r = state_read(fd, &st, err);
-  if (r < 0 && force) /* unreadable, say from a husk killed halfway: remove what is there */
-    return state_dir_remove(root, id, err);
-  if (r < 0)
-    return r;
+  _cleanup_error_ struct husk_error *read_err = NULL;
+  r = state_read(fd, &st, &read_err);
+  if (r < 0 && force)
+    return delete_from_journal(root, id, fd, read_err, err);
+  if (r < 0) {
+    *err = TAKE_PTR(read_err);
+    return husk_error_wrap(err, "delete %s (--force removes what its journal records)", id);
+  }
+  /* A restart in place killed halfway: the journal names the newer init and cgroup. */
+  size_t unreadable = 0;
+  journal_read(fd, st, &unreadable, NULL);
   enum container_status status = state_status(fd, st);
   if ((status == STATUS_RUNNING || status == STATUS_PAUSED) && !force)
     return husk_error_set(err, EBUSY, "cannot delete container %s that is not stopped: %s", id,

@@ -44,9 +44,6 @@
 #include "terminal.h"
 #include "utils.h"
 
-/* config.json may hold a large seccomp profile, but not this large. */
-#define CONFIG_MAX (64u << 20)
-
 struct exec_ctx {
   const struct exec_options *o;
   int state_fd; /* the state dir, locked shared while the config is read */
@@ -93,10 +90,10 @@ static int load_config(struct exec_ctx *c, json_t **ret, struct husk_error **err
   _cleanup_free_ char *text = NULL;
   _cleanup_free_ char *path = NULL;
   _cleanup_error_ struct husk_error *saved_err = NULL;
-  int r = read_file_at(c->state_fd, HOOKS_CONFIG_FILE, CONFIG_MAX, &text, &saved_err);
+  int r = read_file_at(c->state_fd, HOOKS_CONFIG_FILE, HUSK_FILE_MAX, &text, &saved_err);
   if (r == -ENOENT) {
     path = xasprintf("%s/config.json", c->st->bundle);
-    r = read_file_at(AT_FDCWD, path, CONFIG_MAX, &text, err);
+    r = read_file_at(AT_FDCWD, path, HUSK_FILE_MAX, &text, err);
     if (r < 0)
       return husk_error_wrap(err, "the container's config");
   } else if (r < 0) {
@@ -218,8 +215,12 @@ static int process_from_file(const struct exec_options *o, json_t *config, json_
     return husk_error_set(err, EINVAL,
                           "exec: give either --process FILE or a command, not both (got \"%s\")",
                           o->args[0]);
+  _cleanup_free_ char *text = NULL;
+  int r = read_file_at(AT_FDCWD, o->process_file, HUSK_FILE_MAX, &text, err);
+  if (r < 0)
+    return husk_error_wrap(err, "--process %s", o->process_file);
   json_error_t jerr;
-  _cleanup_json_ json_t *p = json_load_file(o->process_file, 0, &jerr);
+  _cleanup_json_ json_t *p = json_loads(text, 0, &jerr);
   if (!p)
     return husk_error_set(err, EINVAL, "--process %s: invalid JSON at line %d, column %d: %s",
                           o->process_file, jerr.line, jerr.column, jerr.text);

@@ -222,15 +222,12 @@ int hooks_save_config(int state_fd, const struct spec *spec, struct husk_error *
   return r < 0 ? husk_error_wrap(err, "keep config.json for poststart and poststop hooks") : 0;
 }
 
-/* config.json may hold a large seccomp profile, but not this large. */
-#define SAVED_CONFIG_MAX (64u << 20)
-
 void hooks_run_saved(int state_fd, const struct container_state *st, enum spec_hook_phase phase,
                      enum container_status status) {
   const char *phase_name = spec_hook_phase_name(phase);
   _cleanup_error_ struct husk_error *e = NULL;
   _cleanup_free_ char *text = NULL;
-  int r = read_file_at(state_fd, HOOKS_CONFIG_FILE, SAVED_CONFIG_MAX, &text, &e);
+  int r = read_file_at(state_fd, HOOKS_CONFIG_FILE, HUSK_FILE_MAX, &text, &e);
   if (r == -ENOENT) /* the config has no poststart or poststop hooks */
     return;
   _cleanup_spec_ struct spec *spec = NULL;

@@ -3,6 +3,7 @@
 #include "init.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -20,6 +21,13 @@
 #include "sync.h"
 #include "utils.h"
 
+/* husk create died before our parent-death signal was set (or cleared): its pidfd says so.
+ * getppid() cannot: in a new pid namespace it is 0, under a subreaper not 1. */
+static bool parent_gone(const struct init_args *a) {
+  struct pollfd p = {.fd = a->parent_pidfd, .events = POLLIN};
+  return poll(&p, 1, 0) != 0;
+}
+
 /* The parent blocked signals to forward them; the init starts with a clean mask, and dies
  * with `husk create` while it is being set up. */
 static int begin(struct init_args *a, struct husk_error **err) {
@@ -31,7 +39,7 @@ static int begin(struct init_args *a, struct husk_error **err) {
   prctl(PR_SET_NAME, "husk:init", 0, 0, 0);
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
     return husk_error_sys(err, "prctl(PR_SET_PDEATHSIG)");
-  if (getppid() == 1)
+  if (parent_gone(a))
     return husk_error_set(err, ESRCH, "husk create exited during setup");
   /* Until execve the init runs the husk binary: a container process that could open
    * /proc/<init>/exe (one sharing the pid namespace, between create and start) could
@@ -133,7 +141,7 @@ static int build_rootfs(struct init_args *a, struct husk_error **err) {
 
 static int prepare_process(struct init_args *a, struct process_plan *plan,
                            struct husk_error **err) {
-  const int keep[] = {a->sync_fd, a->fifo_fd};
+  const int keep[] = {a->sync_fd, a->fifo_fd, a->parent_pidfd};
   struct process_setup s = {
       .proc = a->spec->process,
       .seccomp = a->seccomp,
@@ -170,10 +178,15 @@ static _Noreturn void fail_to_start(int fifo, const char *message, int status) {
  * on there is no parent listening. The fifo stays open until execve closes it (close-on-exec):
  * that EOF tells `start` the process runs, so poststart hooks come after it. */
 static _Noreturn void wait_for_start_and_exec(struct init_args *a, struct process_plan *plan) {
-  prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
   _cleanup_error_ struct husk_error *err = NULL;
-  if (sync_send(a->sync_fd, SYNC_CREATED, 0, NULL, 0, &err) < 0)
+  if (sync_send(a->sync_fd, SYNC_CREATED, 0, NULL, 0, &err) < 0 ||
+      sync_expect(a->sync_fd, SYNC_RECORDED, &err) < 0)
     _exit(1);
+  /* The state names us now: we may outlive husk create, unless it is already gone. */
+  prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  if (parent_gone(a) || sync_send(a->sync_fd, SYNC_RECORDED, 0, NULL, 0, &err) < 0)
+    _exit(1);
+  closep(&a->parent_pidfd);
   log_forward_to(-1);
   closep(&a->sync_fd);
   char fifo_path[64];

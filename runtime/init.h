@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 struct cgroup;
 struct seccomp_program;
@@ -15,6 +16,7 @@ struct init_args {
   const char *bundle;   /* absolute host path: relative mount sources are relative to it */
   int sync_fd;          /* child end of the sync socketpair */
   int fifo_fd;          /* O_PATH fd of <state dir>/exec.fifo */
+  int parent_pidfd;     /* husk create: the init dies with it until it is handed over */
   int console_fd;       /* connected --console-socket when process.terminal; else -1 */
   int state_fd;         /* the locked state dir: closed at once, or start would wait on it */
   int ns_fds[8];        /* namespaces to join, indexed by ns_type_index(); -1 when none */

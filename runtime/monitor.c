@@ -211,7 +211,7 @@ static void record_exit(struct monitor *m, int status) {
 static int resolve_config(struct monitor *m, struct husk_error **err) {
   _cleanup_free_ char *path = xasprintf("%s/config.json", m->co.bundle);
   _cleanup_free_ char *text = NULL;
-  read_file_at(AT_FDCWD, path, 64u << 20, &text, NULL);
+  read_file_at(AT_FDCWD, path, HUSK_FILE_MAX, &text, NULL);
   /* `run` in the foreground is the hot path, and there the stop signal only serves a health
    * check: without one asked for, config.json is not parsed a second time. */
   if (m->foreground && !m->ro->health.cmd && !(text && strstr(text, HEALTH_ANNOTATION)))

@@ -17,7 +17,6 @@
 #include "utils.h"
 
 /* Real configs are a few hundred KiB at most (big seccomp profiles); this only stops runaways. */
-#define SPEC_MAX_FILE_SIZE (64u << 20)
 
 /* ---- paths, errors and ownership ---- */
 
@@ -569,7 +568,7 @@ static int parse_document(struct spec *s, struct husk_error **err) {
 
 static int load_json_file(const char *path, json_t **ret, struct husk_error **err) {
   _cleanup_free_ char *text = NULL;
-  TRY(read_file_at(AT_FDCWD, path, SPEC_MAX_FILE_SIZE, &text, err));
+  TRY(read_file_at(AT_FDCWD, path, HUSK_FILE_MAX, &text, err));
   json_error_t jerr;
   json_t *doc = json_loads(text, 0, &jerr);
   if (!doc)

@@ -174,6 +174,11 @@ int state_write(int dirfd, const struct container_state *st, struct husk_error *
                                              st->finished ? st->finished : "", "oomKilled",
                                              st->oom_killed));
   _cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
+  if (strlen(text) > HUSK_FILE_MAX)
+    return husk_error_set(err, EFBIG,
+                          "the state of %s would be %zu bytes, over husk's %u MiB (its "
+                          "annotations are too large)",
+                          st->id, strlen(text), HUSK_FILE_MAX >> 20);
   return write_file_atomic_at(dirfd, STATE_FILE, text, strlen(text), 0600, err);
 }
 
@@ -200,9 +205,13 @@ static void read_monitor_fields(json_t *j, struct container_state *st) {
 
 int state_read(int dirfd, struct container_state **ret, struct husk_error **err) {
   _cleanup_free_ char *text = NULL;
-  int r = read_file_at(dirfd, STATE_FILE, 1 << 20, &text, err);
+  int r = read_file_at(dirfd, STATE_FILE, HUSK_FILE_MAX, &text, err);
   if (r < 0)
     return husk_error_wrap(err, "read container state");
+  return state_parse(text, ret, err);
+}
+
+int state_parse(const char *text, struct container_state **ret, struct husk_error **err) {
   json_error_t jerr;
   _cleanup_json_ json_t *j = json_loads(text, 0, &jerr);
   const char *id, *bundle, *rootfs, *created;
@@ -212,7 +221,7 @@ int state_read(int dirfd, struct container_state **ret, struct husk_error **err)
   if (!j || json_unpack(j, "{s:s, s:i, s:I, s:s, s:s, s:s, s:i, s:o, s:b, s:i}", "id", &id, "pid",
                         &pid, "pidStartTime", &start_time, "bundle", &bundle, "rootfs", &rootfs,
                         "created", &created, "owner", &owner, "annotations", &ann, "started",
-                        &started, "cloneFlags", &flags) < 0)
+                        &started, "cloneFlags", &flags) < 0 || !json_is_object(ann))
     return husk_error_set(err, EINVAL, "corrupt container state file %s", STATE_FILE);
   struct container_state *st = xcalloc(1, sizeof(*st));
   st->id = xstrdup(id);

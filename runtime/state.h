@@ -66,6 +66,8 @@ int state_load(const char *root, const char *id, bool exclusive, int *ret_dirfd,
                struct container_state **ret, struct husk_error **err);
 
 int state_write(int dirfd, const struct container_state *st, struct husk_error **err);
+/* state.json's text → a state (state_read without the file). */
+int state_parse(const char *text, struct container_state **ret, struct husk_error **err);
 int state_read(int dirfd, struct container_state **ret, struct husk_error **err);
 
 /* created: the init is alive and waits on the exec fifo; running: alive and started;

@@ -18,6 +18,7 @@ const char *sync_type_name(enum sync_type type) {
   case SYNC_HOOKS_DONE: return "hooks-done";
   case SYNC_CREATED: return "created";
   case SYNC_EXEC_PID: return "exec-pid";
+  case SYNC_RECORDED: return "recorded";
   default: return "unknown";
   }
 }

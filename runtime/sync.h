@@ -19,8 +19,13 @@
  *                                                     and startContainer hooks, at most
  *                                                     SYNC_MAX_PAYLOAD (16 KiB); empty when the
  *                                                     config has neither
- *   4    child   SYNC_CREATED        -                all set up; the child now blocks on the exec
- *                                                     fifo until `husk start` opens it
+ *   4    child   SYNC_CREATED        -                all set up
+ *   5    parent  SYNC_RECORDED       -                state.json names the init: it may outlive
+ *                                                     the parent (until now its parent-death
+ *                                                     signal is SIGKILL)
+ *   6    child   SYNC_RECORDED       -                the child dropped its parent-death signal;
+ *                                                     it now blocks on the exec fifo until
+ *                                                     `husk start` opens it
  *  Steps 2 and 3 happen only when the config has prestart, createRuntime, createContainer or
  *  startContainer hooks (hooks_need_create_sync): otherwise both sides go from 1 to 4.
  *
@@ -47,6 +52,7 @@ enum sync_type {
   SYNC_HOOKS_DONE,
   SYNC_CREATED,
   SYNC_EXEC_PID,
+  SYNC_RECORDED,
 };
 
 #define SYNC_MAX_PAYLOAD 16384

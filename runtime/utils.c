@@ -93,7 +93,11 @@ int read_file_at(int dirfd, const char *path, size_t max, char **ret, struct hus
   _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return husk_error_sys(err, "open %s", path);
-  size_t cap = 4096, len = 0;
+  /* One allocation of the right size for a regular file; procfs files say 0 and grow. */
+  struct stat st;
+  size_t cap = fstat(fd, &st) == 0 && st.st_size > 0 ? (size_t)st.st_size + 1 : 4096, len = 0;
+  if (cap > max + 1)
+    return husk_error_set(err, EFBIG, "read %s: larger than %zu bytes", path, max);
   _cleanup_free_ char *buf = xmalloc(cap + 1);
   for (;;) {
     if (len == cap) {

@@ -78,6 +78,11 @@ int write_file_atomic_at(int dirfd, const char *name, const char *data, size_t l
 ssize_t read_all(int fd, void *buf, size_t len);
 ssize_t write_all(int fd, const void *buf, size_t len);
 
+/* The largest config.json, process file or state.json husk reads (runc caps its inputs too):
+ * larger ones are refused before they are parsed, and create refuses a container whose
+ * state.json would be larger, so that every later command can read what create wrote. */
+#define HUSK_FILE_MAX (16u << 20)
+
 /* mkdir -p, relative to the current directory when path is relative. */
 int mkdir_p(const char *path, mode_t mode, struct husk_error **err);
 

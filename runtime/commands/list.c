@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -15,23 +16,38 @@
 
 #define LIST_USAGE "list [-f|--format table|json] [-q|--quiet]"
 
-/* The state of every container, read without taking locks: state.json is replaced atomically,
- * and a directory without one is a container still being created. */
-static json_t *collect(const char *root) {
-  json_t *all = json_array();
+/* A container whose state.json cannot be read is listed all the same, so what is left of it
+ * can be seen (and removed with delete --force): "creating" while a create holds its lock,
+ * else "unknown" with the reason. */
+static json_t *unreadable_entry(int fd, const char *id, const struct husk_error *why) {
+  bool creating = why->code == ENOENT && flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+  json_t *j = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s}", "id", id, "pid", 0, "status",
+                        creating ? "creating" : "unknown", "bundle", "", "created", "",
+                        "owner", "");
+  if (!creating)
+    json_object_set_new(j, "husk", json_pack("{s:s}", "error", why->message));
+  return j;
+}
+
+/* The state of every container, read without taking locks: state.json is replaced atomically. */
+static int collect(const char *root, json_t **ret, struct husk_error **err) {
+  _cleanup_json_ json_t *all = json_array();
   DIR *d = opendir(root);
-  if (!d)
-    return all;
+  if (!d && errno != ENOENT)
+    return husk_error_sys(err, "list: --root %s", root);
   struct dirent *de;
-  while ((de = readdir(d))) {
+  while (d && (de = readdir(d))) {
     if (de->d_name[0] == '.' || state_check_id(de->d_name, NULL) < 0)
       continue;
     _cleanup_close_ int fd = openat(dirfd(d), de->d_name, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
     if (fd < 0)
       continue;
     _cleanup_state_ struct container_state *st = NULL;
-    if (state_read(fd, &st, NULL) < 0)
+    _cleanup_error_ struct husk_error *why = NULL;
+    if (state_read(fd, &st, &why) < 0) {
+      json_array_append_new(all, unreadable_entry(fd, de->d_name, why));
       continue;
+    }
     json_t *j = state_to_oci_json(st, state_status(fd, st));
     json_t *husk = json_object();
     monitor_state_add(fd, st, j, husk);
@@ -40,8 +56,10 @@ static json_t *collect(const char *root) {
     json_decref(husk);
     json_array_append_new(all, j);
   }
-  closedir(d);
-  return all;
+  if (d)
+    closedir(d);
+  *ret = TAKE_PTR(all);
+  return 0;
 }
 
 /* "running (healthy)" while a health check runs, "stopped (137)" once the monitor recorded the
@@ -65,11 +83,12 @@ static void print_table(json_t *all) {
   json_array_foreach(all, i, c) {
     char status[64];
     status_text(c, status, sizeof(status));
-    printf("%-24s %-8lld %-20s %-40s %-32s %s\n", json_string_value(json_object_get(c, "id")),
+    const char *why = json_string_value(json_object_get(json_object_get(c, "husk"), "error"));
+    printf("%-24s %-8lld %-20s %-40s %-32s %s%s%s\n", json_string_value(json_object_get(c, "id")),
            json_integer_value(json_object_get(c, "pid")), status,
            json_string_value(json_object_get(c, "bundle")),
            json_string_value(json_object_get(c, "created")),
-           json_string_value(json_object_get(c, "owner")));
+           json_string_value(json_object_get(c, "owner")), why ? "  # " : "", why ? why : "");
   }
 }
 
@@ -91,7 +110,10 @@ int cmd_list(int argc, char **argv, const struct global_options *g, struct husk_
   }
   if (optind < argc)
     return husk_error_set(err, EINVAL, "list: unexpected argument \"%s\"", argv[optind]);
-  _cleanup_json_ json_t *all = collect(g->root);
+  _cleanup_json_ json_t *all = NULL;
+  int r = collect(g->root, &all, err);
+  if (r < 0)
+    return r;
   if (quiet) {
     size_t i;
     json_t *ct;

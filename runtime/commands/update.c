@@ -2,6 +2,7 @@
  * of a container. The flags (runc's) are merged into the --resources object, winning over it
  * as with runc, and the result is parsed as linux.resources, so every value is checked as it
  * is in config.json before anything is written. */
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -96,8 +97,13 @@ static int flag_value(size_t i, const char *arg, json_t **ret, struct husk_error
 }
 
 static int load_resources(const char *path, json_t **ret, struct husk_error **err) {
+  _cleanup_free_ char *text = NULL;
+  int r = read_file_at(AT_FDCWD, strcmp(path, "-") == 0 ? "/dev/stdin" : path, HUSK_FILE_MAX,
+                       &text, err);
+  if (r < 0)
+    return husk_error_wrap(err, "update: --resources %s", path);
   json_error_t jerr;
-  json_t *j = strcmp(path, "-") == 0 ? json_loadf(stdin, 0, &jerr) : json_load_file(path, 0, &jerr);
+  json_t *j = json_loads(text, 0, &jerr);
   if (!j)
     return husk_error_set(err, EINVAL, "update: --resources %s: %s (line %d)", path, jerr.text,
                           jerr.line);

@@ -1,0 +1,31 @@
+/* fuzz_health.c: the io.husk.healthcheck annotation (Docker's Healthcheck object), Go
+ * durations and RFC 3339 times. */
+#include "fuzz.h"
+
+#include <jansson.h>
+
+#include "duration.h"
+#include "error.h"
+#include "health.h"
+#include "utils.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  char *text = fuzz_string(data, size);
+  struct husk_error *err = NULL;
+  struct health_config cfg;
+  if (health_config_from_annotation(text, &cfg, &err) == 0) {
+    json_t *j = health_config_to_json(&cfg);
+    json_decref(j);
+    strv_free(health_config_argv(&cfg));
+    health_config_free(&cfg);
+  }
+  husk_error_freep(&err);
+  int64_t ns;
+  if (duration_parse(text, &ns, &err) == 0)
+    free(duration_format(ns));
+  husk_error_freep(&err);
+  rfc3339_parse(text, &ns, &err);
+  husk_error_freep(&err);
+  free(text);
+  return 0;
+}
