@@ -21,6 +21,7 @@
 #include "error.h"
 #include "hooks.h"
 #include "journal.h"
+#include "test_hooks.h"
 #include "init.h"
 #include "log.h"
 #include "namespaces/namespaces.h"
@@ -51,7 +52,8 @@ struct create_ctx {
   int cgroup_fd;                   /* its v2 directory for CLONE_INTO_CGROUP, else -1 */
   bool unshare_cgroupns;           /* the init makes its cgroup namespace once moved in */
   int journal_fd;                  /* what exists on the host, recorded first (journal.h) */
-  int parent_pidfd;                /* husk itself: the init checks it is still alive */
+  int parent_pidfd;                /* the init's parent: the init checks it is still alive */
+  bool clone_parent;               /* the init is our parent's child (the monitor's) */
   unsigned long long pid_start_time;
 };
 
@@ -348,8 +350,10 @@ static int setup_cgroup(struct create_ctx *c, struct husk_error **err) {
     _cleanup_json_ json_t *plan = cgroup_save(c->cgroup);
     r = journal_append(c->journal_fd, "cgroup", plan, err);
   }
+  test_stop_at("create:cgroup-planned");
   if (r >= 0)
     r = cgroup_make(c->cgroup, err);
+  test_stop_at("create:cgroup-made");
   if (r < 0) /* cgroup_make removed what it made */
     cgroup_free(TAKE_PTR(c->cgroup));
   if (r >= 0)
@@ -372,7 +376,8 @@ static int setup_cgroup(struct create_ctx *c, struct husk_error **err) {
 /* A kernel before 5.7 refuses CLONE_INTO_CGROUP (E2BIG, or EINVAL for the unknown flag);
  * then the init is cloned without it and moved in by join_cgroup. */
 static pid_t clone_into_cgroup(struct create_ctx *c, struct husk_error **err) {
-  pid_t pid = clone_init(c->clone_flags, c->cgroup_fd, &c->pidfd, err);
+  int flags = c->clone_flags | (c->clone_parent ? CLONE_PARENT : 0);
+  pid_t pid = clone_init(flags, c->cgroup_fd, &c->pidfd, err);
   if (pid >= 0 || c->cgroup_fd < 0 || (pid != -E2BIG && pid != -EINVAL && pid != -ENOSYS))
     return pid;
   if (err)
@@ -382,7 +387,7 @@ static pid_t clone_into_cgroup(struct create_ctx *c, struct husk_error **err) {
     c->clone_flags &= ~CLONE_NEWCGROUP;
     c->unshare_cgroupns = true;
   }
-  return clone_init(c->clone_flags, -1, &c->pidfd, err);
+  return clone_init(flags & ~CLONE_NEWCGROUP, -1, &c->pidfd, err);
 }
 
 /* Not cloned into its cgroup, an init that is root in husk's user namespace moves itself
@@ -405,6 +410,11 @@ static int join_cgroup(struct create_ctx *c, struct husk_error **err) {
   return cgroup_add_pid(c->cgroup, c->pid, err);
 }
 
+/* Cloned by a helper (clone_init_in_user_ns): its parent is then husk create itself. */
+static bool init_in_joined_user_ns(const struct create_ctx *c) {
+  return c->ns_fds[ns_type_index(CLONE_NEWUSER)] >= 0;
+}
+
 static _Noreturn void run_init(struct create_ctx *c) {
   struct init_args a = {
       .spec = c->spec,
@@ -424,6 +434,7 @@ static _Noreturn void run_init(struct create_ctx *c) {
       .unshare_cgroupns = c->unshare_cgroupns,
       .join_cgroup = init_joins_cgroup(c) ? c->cgroup : NULL,
       .parent_pidfd = c->parent_pidfd,
+      .dies_with_parent = c->opts->dies_with_monitor && !init_in_joined_user_ns(c),
   };
   memcpy(a.ns_fds, c->ns_fds, sizeof(a.ns_fds));
   closep(&c->sync_fds[0]);
@@ -583,6 +594,7 @@ int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret
                               : state_dir_create(opts->root, opts->id, &c.state_fd, err);
     c.state_dir_made = r >= 0 && !opts->reuse_state_dir;
   }
+  test_stop_at("create:state-dir");
   if (r >= 0)
     r = c.journal_fd = journal_open(c.state_fd, err);
   if (r >= 0)
@@ -594,8 +606,10 @@ int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret
   if (r >= 0)
     r = sync_pair(c.sync_fds, err);
   /* In its own pid namespace the init sees its parent as pid 0, whether alive or not. */
-  if (r >= 0 && (c.parent_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0)) < 0)
-    r = husk_error_sys(err, "pidfd_open of husk itself");
+  c.clone_parent = opts->monitor_is_parent && !init_in_joined_user_ns(&c);
+  pid_t parent = c.clone_parent ? getppid() : getpid();
+  if (r >= 0 && (c.parent_pidfd = (int)syscall(SYS_pidfd_open, parent, 0)) < 0)
+    r = husk_error_sys(err, "pidfd_open of the init's parent %d", parent);
   int pid_ns_fd = c.ns_fds[ns_type_index(CLONE_NEWPID)];
   _cleanup_close_ int own_pid_ns = -1;
   if (r >= 0 && pid_ns_fd >= 0) /* joining a pid namespace applies to our children */
@@ -607,8 +621,10 @@ int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret
     if (r == 0)
       run_init(&c);
     c.pid = r;
+    test_stop_at("create:cloned");
     if (r > 0)
       r = record_init(&c, err);
+    test_stop_at("create:init-recorded");
   }
   if (own_pid_ns >= 0) {
     int back = ns_join(own_pid_ns, CLONE_NEWPID, "husk's own", r < 0 ? NULL : err);
@@ -622,10 +638,13 @@ int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret
     closep(&c.console_fd);
     r = drive_init(&c, err);
   }
+  test_stop_at("create:init-created");
   if (r >= 0)
     r = record_created(&c, err);
+  test_stop_at("create:state-written");
   if (r >= 0)
     r = hand_over(&c, err);
+  test_stop_at("create:handed-over");
   if (r < 0) {
     create_ctx_release(&c, true);
     return husk_error_wrap(err, "create %s", opts->id);
@@ -717,9 +736,11 @@ int container_start(const char *root, const char *id, struct husk_error **err) {
   if (status != STATUS_CREATED)
     return husk_error_set(err, EINVAL, "cannot start container %s: it is %s, not created", id,
                           container_status_name(status));
+  test_stop_at("start:locked");
   r = release_init(fd, st, err);
   if (r < 0)
     return husk_error_wrap(err, "start %s", id);
+  test_stop_at("start:released");
   st->started = true;
   r = state_write(fd, st, err);
   if (r < 0)
@@ -884,6 +905,7 @@ static int delete_from_journal(const char *root, const char *id, int fd,
     r = kill_and_wait(&st, err);
   else
     r = 0;
+  test_stop_at("delete:journal-killed");
   if (r >= 0)
     r = remove_cgroup(&st, err);
   json_decref(st.cgroup);
@@ -924,9 +946,11 @@ int container_delete(const char *root, const char *id, bool force, struct husk_e
     if (r < 0)
       return husk_error_wrap(err, "delete %s", id);
   }
+  test_stop_at("delete:killed");
   r = tear_down(fd, st, err);
   if (r < 0)
     return husk_error_wrap(err, "delete %s", id);
+  test_stop_at("delete:torn-down");
   return state_dir_remove(root, id, err);
 }
 

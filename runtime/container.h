@@ -24,6 +24,12 @@ struct create_options {
                                   process.terminal is set and no console_socket is given */
   const json_t *config_patch;  /* merged into config.json in memory (run -m, -u, ...); NULL: none */
   bool reuse_state_dir;        /* a restart in place: <root>/<id> exists (container_reset) */
+  /* husk run: the container dies with its monitor, the init's parent (a monitor cannot be
+   * replaced: only the parent reaps the init and learns its exit status). The monitor is the
+   * caller, or with monitor_is_parent the caller's parent (the init is cloned with
+   * CLONE_PARENT). Not with a user namespace joined by path. */
+  bool dies_with_monitor;
+  bool monitor_is_parent;
 };
 
 /* Parse the bundle, make the state directory, clone the init and set it up until it waits

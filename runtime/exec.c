@@ -42,6 +42,7 @@
 #include "state.h"
 #include "sync.h"
 #include "terminal.h"
+#include "test_hooks.h"
 #include "utils.h"
 
 struct exec_ctx {
@@ -385,6 +386,7 @@ static _Noreturn void process_main(struct exec_ctx *c) {
   struct process_plan plan = {0};
   if (process_prepare(&s, &plan, &err) < 0)
     sync_fail(sync_fd, err);
+  test_stop_at("exec:prepared");
   if (sync_send(sync_fd, SYNC_CREATED, 0, NULL, 0, &err) < 0)
     _exit(1);
   /* With --trace, husk exec prints the records sent so far before this one writes its own. */
@@ -436,6 +438,7 @@ static _Noreturn void joiner_main(struct exec_ctx *c) {
     r = cgroup_add_self(c->cgroup, &err);
   if (r >= 0)
     r = join_namespaces(c, &err);
+  test_stop_at("exec:joined");
   if (r >= 0)
     r = fork_process(c, &err);
   if (r == 0)

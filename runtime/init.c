@@ -19,6 +19,7 @@
 #include "rootfs.h"
 #include "spec.h"
 #include "sync.h"
+#include "test_hooks.h"
 #include "utils.h"
 
 /* husk create died before our parent-death signal was set (or cleared): its pidfd says so.
@@ -26,6 +27,15 @@
 static bool parent_gone(const struct init_args *a) {
   struct pollfd p = {.fd = a->parent_pidfd, .events = POLLIN};
   return poll(&p, 1, 0) != 0;
+}
+
+/* A change of user (process.user) clears the parent-death signal: set it again. */
+static int rearm_parent_death(const struct init_args *a, struct husk_error **err) {
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+    return husk_error_sys(err, "prctl(PR_SET_PDEATHSIG)");
+  if (parent_gone(a))
+    return husk_error_set(err, ESRCH, "husk create exited during setup");
+  return 0;
 }
 
 /* The parent blocked signals to forward them; the init starts with a clean mask, and dies
@@ -182,11 +192,14 @@ static _Noreturn void wait_for_start_and_exec(struct init_args *a, struct proces
   if (sync_send(a->sync_fd, SYNC_CREATED, 0, NULL, 0, &err) < 0 ||
       sync_expect(a->sync_fd, SYNC_RECORDED, &err) < 0)
     _exit(1);
-  /* The state names us now: we may outlive husk create, unless it is already gone. */
-  prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  /* The state names us now: we may outlive husk create, unless it is already gone (or is our
+   * monitor, which we never outlive). */
+  if (!a->dies_with_parent)
+    prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
   if (parent_gone(a) || sync_send(a->sync_fd, SYNC_RECORDED, 0, NULL, 0, &err) < 0)
     _exit(1);
   closep(&a->parent_pidfd);
+  test_stop_at("init:handed-over");
   log_forward_to(-1);
   closep(&a->sync_fd);
   char fifo_path[64];
@@ -223,10 +236,15 @@ _Noreturn void init_main(struct init_args *a) {
     r = ns_loopback_up(&err);
   if (r >= 0)
     r = set_names(a->spec, &err);
+  test_stop_at("init:namespaces");
   if (r >= 0)
     r = build_rootfs(a, &err);
+  test_stop_at("init:rootfs");
   if (r >= 0)
     r = prepare_process(a, &plan, &err);
+  if (r >= 0)
+    r = rearm_parent_death(a, &err);
+  test_stop_at("init:prepared");
   if (r < 0)
     sync_fail(a->sync_fd, err);
   wait_for_start_and_exec(a, &plan);

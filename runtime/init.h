@@ -16,7 +16,8 @@ struct init_args {
   const char *bundle;   /* absolute host path: relative mount sources are relative to it */
   int sync_fd;          /* child end of the sync socketpair */
   int fifo_fd;          /* O_PATH fd of <state dir>/exec.fifo */
-  int parent_pidfd;     /* husk create: the init dies with it until it is handed over */
+  int parent_pidfd;     /* its parent: the init dies with it until it is handed over */
+  bool dies_with_parent; /* for good: the parent is the container's monitor */
   int console_fd;       /* connected --console-socket when process.terminal; else -1 */
   int state_fd;         /* the locked state dir: closed at once, or start would wait on it */
   int ns_fds[8];        /* namespaces to join, indexed by ns_type_index(); -1 when none */

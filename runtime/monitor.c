@@ -27,6 +27,7 @@
 #include "log.h"
 #include "monitor_internal.h"
 #include "state.h"
+#include "test_hooks.h"
 #include "utils.h"
 
 int64_t monitor_now(void) {
@@ -310,6 +311,9 @@ static int open_files(struct monitor *m, struct husk_error **err) {
  * reap, the health check starts over, the state and events say so. */
 static int start_container(struct monitor *m, bool restart, struct husk_error **err) {
   pid_t pid;
+  /* The container dies with us: nobody else could reap it or learn how it ended. */
+  m->co.dies_with_monitor = true;
+  m->co.monitor_is_parent = !m->foreground;
   int r = m->foreground ? create_and_start(&m->co, restart, &pid, err)
                         : start_in_worker(m, restart, &pid, err);
   if (r < 0)
@@ -328,6 +332,7 @@ static int start_container(struct monitor *m, bool restart, struct husk_error **
     container_delete(m->co.root, m->co.id, true, NULL);
     return r;
   }
+  test_stop_at("monitor:started");
   monitor_health_started(m);
   monitor_event(m, restart ? "restart" : "start",
                 json_pack("{s:i, s:i}", "pid", (int)pid, "restartCount", m->restarts));

@@ -104,6 +104,7 @@ struct sockaddr_un;
 void monitor_socket_address(int dirfd, struct sockaddr_un *sa);
 
 /* `husk health run`: the monitor runs one probe now (or lets the running one finish) and
- * answers with its exit code and the status after it. */
-int monitor_probe_now(int dirfd, int *ret_exit_code, enum health_status *ret_status,
-                      struct husk_error **err);
+ * answers with its exit code and the status after it. The wait is bounded by the probe's
+ * timeout_ns and 10 s more; a stopped monitor fails at once (EAGAIN), a busy one with EBUSY. */
+int monitor_probe_now(int dirfd, pid_t monitor_pid, int64_t timeout_ns, int *ret_exit_code,
+                      enum health_status *ret_status, struct husk_error **err);

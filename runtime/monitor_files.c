@@ -6,10 +6,12 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "error.h"
+#include "health.h"
 #include "state.h"
 #include "utils.h"
 
@@ -198,8 +200,12 @@ void monitor_state_add(int dirfd, const struct container_state *st, json_t *j, j
   struct monitor_health mh;
   if (monitor_health_read(dirfd, &mh, NULL) < 0)
     return;
-  json_object_set_new(j, "health", monitor_health_state_json(&mh.health));
+  json_t *health = monitor_health_state_json(&mh.health);
   monitor_health_free(&mh);
+  /* Nobody probes a container whose monitor died: its last result is no longer its health. */
+  if (st->monitor_pid > 0 && !st->exited && !state_monitor_alive(st))
+    json_object_set_new(health, "status", json_string("unknown"));
+  json_object_set_new(j, "health", health);
 }
 
 /* ---- monitor.sock, the client side ---- */
@@ -211,22 +217,52 @@ void monitor_socket_address(int dirfd, struct sockaddr_un *sa) {
   snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/%s", dirfd, MONITOR_SOCKET);
 }
 
-int monitor_probe_now(int dirfd, int *ret_exit_code, enum health_status *ret_status,
-                      struct husk_error **err) {
+/* 'T' (stopped, traced) in /proc/<pid>/stat: a monitor that cannot answer. */
+static bool process_stopped(pid_t pid) {
+  char path[64], buf[512];
+  snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+  _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+  if (n <= 0)
+    return false;
+  buf[n] = '\0';
+  const char *paren = strrchr(buf, ')');
+  return paren && (paren[2] == 'T' || paren[2] == 't');
+}
+
+int monitor_probe_now(int dirfd, pid_t monitor_pid, int64_t timeout_ns, int *ret_exit_code,
+                      enum health_status *ret_status, struct husk_error **err) {
+  if (process_stopped(monitor_pid))
+    return husk_error_set(err, EAGAIN, "the container's monitor (pid %d) is stopped", monitor_pid);
   struct sockaddr_un sa;
   monitor_socket_address(dirfd, &sa);
   _cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return husk_error_sys(err, "socket");
+  /* Bounded: the probe's own timeout and some seconds for the monitor to start and answer. */
+  int64_t wait_ns = timeout_ns + 10 * (int64_t)1000000000;
+  struct timeval tv = {.tv_sec = (time_t)(wait_ns / 1000000000),
+                       .tv_usec = (suseconds_t)(wait_ns % 1000000000 / 1000)};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
   if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
     return husk_error_sys(err, "connect to the container's monitor");
-  if (send(fd, "probe", 5, MSG_NOSIGNAL) != 5)
+  /* A monitor that refuses (busy, stopping) answers and closes before our request arrives:
+   * its answer is still there to read. */
+  bool sent = send(fd, "probe", 5, MSG_NOSIGNAL) == 5;
+  if (!sent && errno != EPIPE && errno != ECONNRESET)
     return husk_error_sys(err, "ask the container's monitor for a probe");
   char buf[512];
   ssize_t n;
   do
     n = recv(fd, buf, sizeof(buf) - 1, 0);
   while (n < 0 && errno == EINTR);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+    return husk_error_set(err, ETIMEDOUT, "the container's monitor did not answer in %lld s",
+                          (long long)(wait_ns / 1000000000));
+  if (n < 0 && errno == ECONNRESET)
+    return husk_error_set(err, EBUSY, "the container's monitor closed the connection (busy); "
+                                      "try again");
   if (n < 0)
     return husk_error_sys(err, "read the monitor's answer");
   if (n == 0)
@@ -237,7 +273,8 @@ int monitor_probe_now(int dirfd, int *ret_exit_code, enum health_status *ret_sta
   int code;
   const char *status, *error = NULL;
   if (j && json_unpack(j, "{s:s}", "error", &error) == 0)
-    return husk_error_set(err, EINVAL, "%s", error);
+    return husk_error_set(err, strstr(error, "too many") ? EBUSY : EINVAL,
+                          "the container's monitor is busy: %s; try again", error);
   if (!j || json_unpack(j, "{s:i, s:s}", "exitCode", &code, "status", &status) < 0)
     return husk_error_set(err, EPROTO, "the container's monitor answered \"%s\"", buf);
   enum health_status st = HEALTH_NONE;

@@ -61,7 +61,13 @@ static int run_probe(const char *root, const char *id, struct husk_error **err) 
   flock(fd, LOCK_UN); /* the monitor writes the result under the lock */
   int code;
   enum health_status hs;
-  r = monitor_probe_now(fd, &code, &hs, err);
+  struct monitor_health mh;
+  int64_t timeout_ns = 30 * (int64_t)1000000000;
+  if (monitor_health_read(fd, &mh, NULL) == 0) {
+    timeout_ns = mh.config.timeout_ns;
+    monitor_health_free(&mh);
+  }
+  r = monitor_probe_now(fd, st->monitor_pid, timeout_ns, &code, &hs, err);
   if (r < 0)
     return husk_error_wrap(err, "health run %s", id);
   if (code == 0)

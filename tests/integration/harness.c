@@ -168,6 +168,8 @@ static struct h_proc *spawn_argv(char *const *argv) { return spawn_argv_leaking(
 
 struct h_proc *h_spawn(char *const *argv, int leak_fd) { return spawn_argv_leaking(argv, leak_fd); }
 
+pid_t h_proc_pid(const struct h_proc *p) { return p->pid; }
+
 static int wait_status_code(int wstatus) {
   if (WIFEXITED(wstatus))
     return WEXITSTATUS(wstatus);

@@ -74,6 +74,8 @@ struct h_proc *h_rt_spawn(const char *arg, ...) __attribute__((sentinel));
 /* Any program (argv[0] a path), with stdin on /dev/null; leak_fd (or -1) stays open in it
  * as a careless caller would leave it, without close-on-exec. */
 struct h_proc *h_spawn(char *const *argv, int leak_fd);
+/* Its pid (it leads its own process group). */
+pid_t h_proc_pid(const struct h_proc *p);
 /* Wait for it (killing it after timeout_ms) and free it. */
 struct h_result h_proc_wait(struct h_proc *p, int timeout_ms);
 

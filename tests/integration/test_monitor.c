@@ -644,6 +644,83 @@ START_TEST(test_events_health) {
 }
 END_TEST
 
+/* The monitor killed: the container dies with it (nothing else could reap it or record its
+ * exit), and nothing shows it healthy any more. */
+START_TEST(test_container_dies_with_monitor) {
+  if (!h_is_husk())
+    return;
+  _h_free_ char *bundle = cmd_bundle("monkill", "exec sleep 1000");
+  _h_free_ char *id = h_id_new("monkill");
+  _h_result_ struct h_result r = h_rt("run", "-d", "--name", id, "--health-cmd", "true",
+                                      "--health-interval", "1s", bundle, NULL);
+  ck_assert_msg(r.status == 0, "run -d: %d %s", r.status, r.err);
+  ck_assert(wait_health(id, "healthy", 10000));
+  pid_t init = h_state_pid(id), mon = monitor_pid(id);
+  ck_assert(init > 0 && mon > 0);
+  kill(mon, SIGKILL);
+  ck_assert_msg(h_wait_pid_gone(init, 5000), "the container outlived its monitor");
+  _h_result_ struct h_result l = h_rt("list", NULL);
+  ck_assert_msg(!strstr(l.out, "healthy"), "list still says healthy: %s", l.out);
+  _h_result_ struct h_result d = h_rt("delete", id, NULL);
+  ck_assert_msg(d.status == 0, "delete: %d %s", d.status, d.err);
+  ck_assert(!h_cgroup_exists(id) && !h_state_dir_exists(id));
+}
+END_TEST
+
+/* A stopped (SIGSTOP) monitor holds nobody for long: health run fails at once and says why,
+ * stop stops the container and warns. */
+START_TEST(test_stopped_monitor_bounded) {
+  if (!h_is_husk())
+    return;
+  _h_free_ char *bundle = cmd_bundle("monstop", "exec sleep 1000");
+  _h_free_ char *id = h_id_new("monstop");
+  _h_result_ struct h_result r = h_rt("run", "-d", "--name", id, "--health-cmd", "true",
+                                      "--health-interval", "1s", bundle, NULL);
+  ck_assert_msg(r.status == 0, "run -d: %d %s", r.status, r.err);
+  ck_assert(wait_health(id, "healthy", 10000));
+  pid_t init = h_state_pid(id), mon = monitor_pid(id);
+  kill(mon, SIGSTOP);
+  long long t0 = now_ms();
+  _h_result_ struct h_result hr = h_rt("health", "run", id, NULL);
+  ck_assert_msg(hr.status == 125 && strstr(hr.err, "stopped"), "health run: %d %s", hr.status,
+                hr.err);
+  _h_result_ struct h_result st = h_rt("stop", "-t", "1", id, NULL);
+  long long took = now_ms() - t0;
+  ck_assert_msg(st.status == 0, "stop: %d %s", st.status, st.err);
+  ck_assert_msg(strstr(st.err, "did not record the exit"), "stop said: %s", st.err);
+  ck_assert_msg(took < 15000, "health run and stop took %lld ms", took);
+  ck_assert(h_wait_pid_gone(init, 5000));
+  kill(mon, SIGCONT);
+}
+END_TEST
+
+/* More concurrent `health run`s than the monitor takes: each gets an answer or a clear "busy",
+ * never a broken pipe. */
+START_TEST(test_concurrent_health_runs) {
+  if (!h_is_husk())
+    return;
+  _h_free_ char *bundle = cmd_bundle("monbusy", "exec sleep 1000");
+  _h_free_ char *id = h_id_new("monbusy");
+  _h_result_ struct h_result r = h_rt("run", "-d", "--name", id, "--health-cmd", "sleep 0.3",
+                                      "--health-interval", "30s", bundle, NULL);
+  ck_assert_msg(r.status == 0, "run -d: %d %s", r.status, r.err);
+  struct h_proc *p[16];
+  for (int i = 0; i < 16; i++)
+    p[i] = h_rt_spawn("health", "run", id, NULL);
+  int ok = 0, busy = 0;
+  for (int i = 0; i < 16; i++) {
+    _h_result_ struct h_result hr = h_proc_wait(p[i], 30000);
+    if (hr.status == 0)
+      ok++;
+    else if (strstr(hr.err, "busy"))
+      busy++;
+    else
+      ck_abort_msg("health run %d: %d %s", i, hr.status, hr.err);
+  }
+  ck_assert_msg(ok > 0 && ok + busy == 16, "%d answered, %d busy", ok, busy);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("monitor");
   TCase *tc = h_tcase("monitor");
@@ -664,6 +741,9 @@ int main(void) {
   tcase_add_test(tc, test_foreground_health);
   tcase_add_test(tc, test_annotation_healthcheck);
   tcase_add_test(tc, test_events_health);
+  tcase_add_test(tc, test_container_dies_with_monitor);
+  tcase_add_test(tc, test_stopped_monitor_bounded);
+  tcase_add_test(tc, test_concurrent_health_runs);
   suite_add_tcase(s, tc);
   return h_main(s);
 }

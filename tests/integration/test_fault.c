@@ -1,0 +1,293 @@
+/* test_fault.c: the runtime killed with SIGKILL, as an orchestrator's host kills it (OOM killer,
+ * timeouts, node drain), then `delete --force`: nothing may be left, no process, cgroup, state
+ * directory or mount.
+ *   - at every named step of create, the init, start, run, run -d (its worker and monitor),
+ *     exec and delete: HUSK_TEST_STOP_AT=<step> makes the process reaching it stop itself, and
+ *     the test kills it there (husk built with -Dtest_hooks=true only);
+ *   - at random moments of create and run (any runtime; with another runtime the leaks are
+ *     counted and printed, not asserted);
+ *   - with failures and SIGKILL injected into the Nth mount, mkdir, write, openat and clone of
+ *     any of its processes (strace -f inject), also counted for another runtime. */
+#include "harness.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void sleep_ms(int ms) {
+  struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+static bool test_hooks(void) { return h_is_husk() && getenv("HUSK_TEST_HOOKS"); }
+
+/* A bundle whose process stays up and names the container in its command line, so that a
+ * process left behind is found by h_process_mentions. */
+static char *bundle_for(const char *id, const char *cmd) {
+  char *bundle = h_bundle_new("fault");
+  _h_json_ json_t *config = h_config_load(bundle);
+  _h_free_ char *line = NULL;
+  ck_assert(asprintf(&line, "%s; echo %s", cmd, id) > 0);
+  h_config_set_cmd(config, line);
+  h_config_save(bundle, config);
+  return bundle;
+}
+
+/* What a dead runtime may have left, after delete --force: "" when nothing. */
+static void leftovers(const char *id, int mounts_before, char *buf, size_t len) {
+  buf[0] = '\0';
+  if (h_state_dir_exists(id))
+    strncat(buf, " state-dir", len - strlen(buf) - 1);
+  if (h_cgroup_exists(id))
+    strncat(buf, " cgroup", len - strlen(buf) - 1);
+  if (h_process_mentions(id))
+    strncat(buf, " process", len - strlen(buf) - 1);
+  if (h_mount_count() != mounts_before)
+    strncat(buf, " mount", len - strlen(buf) - 1);
+}
+
+/* delete --force, then what is left; the runtime's processes get a moment to die first. */
+static void delete_and_check(const char *id, int mounts_before, char *buf, size_t len) {
+  _h_result_ struct h_result d = h_rt("delete", "--force", id, NULL);
+  for (int i = 0; i < 50; i++) {
+    leftovers(id, mounts_before, buf, len);
+    if (!buf[0])
+      return;
+    sleep_ms(20);
+  }
+  if (d.status != 0) {
+    strncat(buf, " (delete --force failed: ", len - strlen(buf) - 1);
+    strncat(buf, d.err, len - strlen(buf) - 2);
+    strncat(buf, ")", len - strlen(buf) - 1);
+  }
+}
+
+/* The process that reached the step: test_stop_at renamed it and stopped it. */
+static pid_t stopped_process(void) {
+  DIR *d = opendir("/proc");
+  ck_assert(d);
+  pid_t found = 0;
+  for (struct dirent *e; !found && (e = readdir(d));) {
+    pid_t pid = (pid_t)atoi(e->d_name);
+    if (pid <= 0)
+      continue;
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+    _h_free_ char *comm = h_read(path);
+    if (comm && strcmp(comm, "husk:stopped\n") == 0 && h_pid_alive(pid)) /* not a zombie */
+      found = pid;
+  }
+  closedir(d);
+  return found;
+}
+
+/* Run the runtime with argv (after --root) and HUSK_TEST_STOP_AT=step, kill whatever stops at
+ * the step, let the command finish, delete --force, and check that nothing is left. */
+static void kill_at_step(const char *step, const char *id, const char *const *args) {
+  const char *argv[24] = {h_runtime(), "--root", h_state_root()};
+  size_t n = 3;
+  for (size_t i = 0; args[i] && n < 23; i++)
+    argv[n++] = args[i];
+  argv[n] = NULL;
+  int mounts = h_mount_count();
+  setenv("HUSK_TEST_STOP_AT", step, 1);
+  struct h_proc *p = h_spawn((char *const *)argv, -1);
+  unsetenv("HUSK_TEST_STOP_AT");
+  pid_t victim = 0;
+  for (int i = 0; i < 500 && !victim; i++) {
+    victim = stopped_process();
+    if (!victim)
+      sleep_ms(10);
+  }
+  if (victim)
+    kill(victim, SIGKILL);
+  _h_result_ struct h_result r = h_proc_wait(p, 15000);
+  ck_assert_msg(victim, "no process stopped at %s: %d %s", step, r.status, r.err);
+  char left[512];
+  delete_and_check(id, mounts, left, sizeof(left));
+  ck_assert_msg(!left[0], "killed at %s, then delete --force: left%s", step, left);
+}
+
+static const char *const create_steps[] = {
+    "create:state-dir",    "create:cgroup-planned", "create:cgroup-made", "create:cloned",
+    "create:init-recorded", "init:namespaces",      "init:rootfs",        "init:prepared",
+    "create:init-created", "create:state-written",  "init:handed-over",   "create:handed-over",
+};
+
+START_TEST(test_create_killed_at_each_step) {
+  if (!test_hooks())
+    return;
+  for (size_t i = 0; i < sizeof(create_steps) / sizeof(*create_steps); i++) {
+    _h_free_ char *id = h_id_new("fcreate");
+    _h_free_ char *bundle = bundle_for(id, "sleep 100");
+    kill_at_step(create_steps[i], id, (const char *[]){"create", "--bundle", bundle, id, NULL});
+  }
+}
+END_TEST
+
+START_TEST(test_run_killed_at_each_step) {
+  if (!test_hooks())
+    return;
+  for (size_t i = 0; i < sizeof(create_steps) / sizeof(*create_steps); i++) {
+    _h_free_ char *id = h_id_new("frun");
+    _h_free_ char *bundle = bundle_for(id, "sleep 100");
+    kill_at_step(create_steps[i], id, (const char *[]){"run", "--bundle", bundle, id, NULL});
+  }
+  _h_free_ char *id = h_id_new("frun");
+  _h_free_ char *bundle = bundle_for(id, "sleep 100");
+  kill_at_step("start:released", id, (const char *[]){"run", "--bundle", bundle, id, NULL});
+}
+END_TEST
+
+/* run -d: the CLI, the worker that creates the container and the monitor each meet steps. */
+START_TEST(test_run_detached_killed_at_each_step) {
+  if (!test_hooks())
+    return;
+  for (size_t i = 0; i < sizeof(create_steps) / sizeof(*create_steps) + 2; i++) {
+    size_t n = sizeof(create_steps) / sizeof(*create_steps);
+    const char *step = i < n ? create_steps[i] : i == n ? "start:released" : "monitor:started";
+    _h_free_ char *id = h_id_new("fdetach");
+    _h_free_ char *bundle = bundle_for(id, "sleep 100");
+    kill_at_step(step, id,
+                 (const char *[]){"run", "-d", "--name", id, "--health-cmd", "true", bundle, NULL});
+  }
+}
+END_TEST
+
+START_TEST(test_start_exec_delete_killed_at_each_step) {
+  if (!test_hooks())
+    return;
+  const char *const steps[] = {"start:locked", "start:released", "exec:joined", "exec:prepared",
+                               "delete:killed", "delete:torn-down"};
+  for (size_t i = 0; i < sizeof(steps) / sizeof(*steps); i++) {
+    _h_free_ char *id = h_id_new("fstep");
+    _h_free_ char *bundle = bundle_for(id, "sleep 100");
+    _h_result_ struct h_result c = h_rt("create", "--bundle", bundle, id, NULL);
+    ck_assert_msg(c.status == 0, "create: %s", c.err);
+    if (strncmp(steps[i], "start:", 6) == 0) {
+      kill_at_step(steps[i], id, (const char *[]){"start", id, NULL});
+      continue;
+    }
+    _h_result_ struct h_result s = h_rt("start", id, NULL);
+    ck_assert_msg(s.status == 0, "start: %s", s.err);
+    if (strncmp(steps[i], "exec:", 5) == 0)
+      kill_at_step(steps[i], id, (const char *[]){"exec", id, "sleep", "100", NULL});
+    else
+      kill_at_step(steps[i], id, (const char *[]){"delete", "--force", id, NULL});
+  }
+}
+END_TEST
+
+/* The same after state.json was lost: delete --force works from the journal. */
+START_TEST(test_delete_from_journal_killed) {
+  if (!test_hooks())
+    return;
+  _h_free_ char *id = h_id_new("fjournal");
+  _h_free_ char *bundle = bundle_for(id, "sleep 100");
+  _h_result_ struct h_result c = h_rt("create", "--bundle", bundle, id, NULL);
+  ck_assert_msg(c.status == 0, "create: %s", c.err);
+  _h_free_ char *state = NULL;
+  ck_assert(asprintf(&state, "%s/%s/state.json", h_state_root(), id) > 0);
+  h_write(state, "{\"id\":");
+  kill_at_step("delete:journal-killed", id, (const char *[]){"delete", "--force", id, NULL});
+}
+END_TEST
+
+/* ---- random moments ---- */
+
+static int random_kills(const char *what, int trials, int max_delay_ms) {
+  int leaked = 0;
+  for (int t = 0; t < trials; t++) {
+    _h_free_ char *id = h_id_new("frandom");
+    _h_free_ char *bundle = bundle_for(id, "sleep 100");
+    int mounts = h_mount_count();
+    struct h_proc *p = strcmp(what, "run") == 0
+                           ? h_rt_spawn("run", "--bundle", bundle, id, NULL)
+                           : h_rt_spawn("create", "--bundle", bundle, id, NULL);
+    sleep_ms(rand() % (max_delay_ms + 1));
+    kill(h_proc_pid(p), SIGKILL); /* the runtime only, as the OOM killer would */
+    _h_result_ struct h_result r = h_proc_wait(p, 10000);
+    char left[512];
+    delete_and_check(id, mounts, left, sizeof(left));
+    if (left[0]) {
+      leaked++;
+      fprintf(stderr, "fault: %s killed after up to %d ms: left%s\n", what, max_delay_ms, left);
+      /* clean up for the next trial */
+      pid_t pid = h_state_pid(id);
+      if (pid > 0)
+        kill(pid, SIGKILL);
+    }
+  }
+  fprintf(stderr, "fault: %s (%s) killed at random moments: %d of %d trials left something\n",
+          what, h_runtime(), leaked, trials);
+  return leaked;
+}
+
+START_TEST(test_killed_at_random_moments) {
+  srand((unsigned)time(NULL));
+  int leaked = random_kills("create", 40, 30) + random_kills("run", 30, 30);
+  if (h_is_husk())
+    ck_assert_msg(leaked == 0, "%d trials left something behind", leaked);
+}
+END_TEST
+
+/* ---- injected failures ---- */
+
+static bool have_strace(void) { return access("/usr/bin/strace", X_OK) == 0; }
+
+START_TEST(test_injected_failures) {
+  if (!have_strace())
+    return;
+  const char *const calls[] = {"mount", "mkdir", "write", "openat", "clone3", "clone"};
+  const char *const faults[] = {"error=ENOMEM", "error=EIO", "error=ENOSPC", "signal=KILL"};
+  const int whens[] = {1, 3, 7};
+  int trials = 0, leaked = 0;
+  for (size_t c = 0; c < sizeof(calls) / sizeof(*calls); c++)
+    for (size_t f = 0; f < sizeof(faults) / sizeof(*faults); f++)
+      for (size_t w = 0; w < sizeof(whens) / sizeof(*whens); w++) {
+        _h_free_ char *id = h_id_new("finject");
+        _h_free_ char *bundle = bundle_for(id, "sleep 100");
+        _h_free_ char *inject = NULL;
+        ck_assert(asprintf(&inject, "inject=%s:%s:when=%d", calls[c], faults[f], whens[w]) > 0);
+        int mounts = h_mount_count();
+        const char *argv[] = {"/usr/bin/strace", "-f", "-qq", "-o", "/dev/null", "-e", inject,
+                              h_runtime(), "--root", h_state_root(), "create", "--bundle",
+                              bundle, id, NULL};
+        _h_result_ struct h_result r = h_proc_wait(h_spawn((char *const *)argv, -1), 20000);
+        char left[512];
+        delete_and_check(id, mounts, left, sizeof(left));
+        trials++;
+        if (left[0]) {
+          leaked++;
+          fprintf(stderr, "fault: create with %s (exit %d): left%s\n", inject, r.status, left);
+          pid_t pid = h_state_pid(id);
+          if (pid > 0)
+            kill(pid, SIGKILL);
+        }
+      }
+  fprintf(stderr, "fault: create (%s) with injected failures: %d of %d trials left something\n",
+          h_runtime(), leaked, trials);
+  if (h_is_husk())
+    ck_assert_msg(leaked == 0, "%d of %d trials left something behind", leaked, trials);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("fault");
+  TCase *tc = h_tcase("fault");
+  tcase_set_timeout(tc, 600);
+  tcase_add_test(tc, test_create_killed_at_each_step);
+  tcase_add_test(tc, test_run_killed_at_each_step);
+  tcase_add_test(tc, test_run_detached_killed_at_each_step);
+  tcase_add_test(tc, test_start_exec_delete_killed_at_each_step);
+  tcase_add_test(tc, test_delete_from_journal_killed);
+  tcase_add_test(tc, test_killed_at_random_moments);
+  tcase_add_test(tc, test_injected_failures);
+  suite_add_tcase(s, tc);
+  return h_main(s);
+}
