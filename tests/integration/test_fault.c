@@ -198,6 +198,78 @@ START_TEST(test_delete_from_journal_killed) {
 }
 END_TEST
 
+/* ---- a state.json that cannot be read ---- */
+
+/* Truncated, empty, garbage, the wrong JSON type, a NUL inside, missing: list shows the
+ * container (unknown, with the reason) and delete --force removes its init and cgroups from
+ * the journal. */
+START_TEST(test_corrupt_state_is_listed_and_deleted) {
+  if (!h_is_husk())
+    return; /* runc's delete --force of a corrupt state leaves the init */
+  /* the last but one gets a NUL byte written into it; the last is removed */
+  const char *const contents[] = {"{\"id\":\"x\",\"pid\"", "", "garbage", "[1,2,3]",
+                                  "{\"id\":\"a\\u0000b\"}", "{\"id\":\"a", NULL};
+  size_t n_contents = sizeof(contents) / sizeof(*contents);
+  for (size_t i = 0; i < n_contents; i++) {
+    _h_free_ char *id = h_id_new("fcorrupt");
+    _h_free_ char *bundle = bundle_for(id, "sleep 100");
+    int mounts = h_mount_count();
+    _h_result_ struct h_result c = h_rt("create", "--bundle", bundle, id, NULL);
+    ck_assert_msg(c.status == 0, "create: %s", c.err);
+    pid_t init = h_state_pid(id);
+    _h_free_ char *state = NULL;
+    ck_assert(asprintf(&state, "%s/%s/state.json", h_state_root(), id) > 0);
+    if (contents[i])
+      h_write(state, contents[i]);
+    else
+      ck_assert_int_eq(unlink(state), 0);
+    if (i == n_contents - 2) {
+      FILE *f = fopen(state, "a");
+      ck_assert(f && fwrite("\0b\"}", 1, 4, f) == 4 && fclose(f) == 0);
+    }
+    _h_result_ struct h_result l = h_rt("list", NULL);
+    ck_assert_msg(l.status == 0 && strstr(l.out, id) && strstr(l.out, "unknown"), "list: %s %s",
+                  l.out, l.err);
+    _h_result_ struct h_result st = h_rt("state", id, NULL);
+    ck_assert_msg(st.status != 0, "state of a corrupt container succeeded");
+    _h_result_ struct h_result d = h_rt("delete", id, NULL);
+    ck_assert_msg(d.status != 0 && strstr(d.err, "--force"), "delete: %d %s", d.status, d.err);
+    char left[512];
+    delete_and_check(id, mounts, left, sizeof(left));
+    ck_assert_msg(!left[0], "state.json \"%s\": delete --force left%s",
+                  contents[i] ? contents[i] : "(missing)", left);
+    ck_assert_msg(!h_pid_alive(init), "the init outlived delete --force");
+  }
+}
+END_TEST
+
+/* What create accepts, every later command reads: annotations too large for state.json are
+ * refused at create, and a config.json over the limit before it is parsed. */
+START_TEST(test_oversized_inputs_refused) {
+  _h_free_ char *id = h_id_new("fbig");
+  _h_free_ char *bundle = bundle_for(id, "true");
+  _h_json_ json_t *config = h_config_load(bundle);
+  size_t n = 15u << 20;
+  char *big = malloc(n + 1);
+  ck_assert(big);
+  memset(big, 'a', n);
+  big[n] = '\0';
+  h_config_set(config, "annotations", json_pack("{s:s, s:s}", "one", big, "two", big));
+  free(big);
+  h_config_save(bundle, config);
+  h_assert_create_fails_cleanly(bundle, id, "larger than 16777216 bytes");
+  json_object_del(json_object_get(config, "annotations"), "two");
+  h_config_save(bundle, config);
+  _h_free_ char *id2 = h_id_new("fbig");
+  _h_result_ struct h_result c = h_rt("create", "--bundle", bundle, id2, NULL);
+  if (h_is_husk()) {
+    ck_assert_msg(c.status == 0, "create with 15 MiB of annotations: %s", c.err);
+    _h_result_ struct h_result st = h_rt("state", id2, NULL);
+    ck_assert_msg(st.status == 0, "state after create: %s", st.err);
+  }
+}
+END_TEST
+
 /* ---- random moments ---- */
 
 static int random_kills(const char *what, int trials, int max_delay_ms) {
@@ -286,6 +358,8 @@ int main(void) {
   tcase_add_test(tc, test_run_detached_killed_at_each_step);
   tcase_add_test(tc, test_start_exec_delete_killed_at_each_step);
   tcase_add_test(tc, test_delete_from_journal_killed);
+  tcase_add_test(tc, test_corrupt_state_is_listed_and_deleted);
+  tcase_add_test(tc, test_oversized_inputs_refused);
   tcase_add_test(tc, test_killed_at_random_moments);
   tcase_add_test(tc, test_injected_failures);
   suite_add_tcase(s, tc);

@@ -407,6 +407,31 @@ START_TEST(test_paths_absolute_relative_bad) {
 }
 END_TEST
 
+/* The plan makes nothing and counts as made every component that does not exist yet, so the
+ * journal can record it before the first mkdir; an existing leaf is refused before anything. */
+START_TEST(test_plan_before_make) {
+  layout_v2();
+  existing("a");
+  struct cgroup *cg = NULL;
+  _cleanup_error_ struct husk_error *err = NULL;
+  ck_assert_msg(cgroup_plan(&host, "/a/b/c", "x", &cg, &err) == 0, "%s", err ? err->message : "");
+  ck_assert(!exists("a/b"));
+  _cleanup_json_ json_t *plan = cgroup_save(cg);
+  json_t *dir = json_array_get(json_object_get(plan, "dirs"), 0);
+  ck_assert_int_eq(json_integer_value(json_object_get(dir, "made")), 2); /* b and c, not a */
+  ck_assert_int_eq(cgroup_make(cg, &err), 0);
+  ck_assert(exists("a/b/c"));
+  ck_assert_int_eq(cgroup_destroy(cg, &err), 0);
+  ck_assert(!exists("a/b") && exists("a"));
+  cgroup_free(cg);
+  existing("a/b");
+  existing("a/b/c");
+  struct cgroup *again = NULL;
+  ck_assert_int_eq(cgroup_plan(&host, "/a/b/c", "x", &again, &err), -EEXIST);
+  ck_assert_ptr_nonnull(strstr(err->message, "already exists"));
+}
+END_TEST
+
 /* An existing cgroup is not taken over; what this create made is removed again. */
 START_TEST(test_existing_leaf_refused) {
   layout_v1(_i == 1);
@@ -888,6 +913,7 @@ static Suite *cgroups_suite(void) {
   tcase_add_loop_test(tc, test_detect_layouts, 0, 2);
   tcase_add_test(tc, test_detect_unified);
   tcase_add_test(tc, test_default_path_nests_below_own);
+  tcase_add_test(tc, test_plan_before_make);
   tcase_add_test(tc, test_paths_absolute_relative_bad);
   tcase_add_loop_test(tc, test_existing_leaf_refused, 0, 2);
   tcase_add_test(tc, test_destroy_and_save_load);

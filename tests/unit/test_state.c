@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "journal.h"
 #include "state.h"
 #include "sync.h"
 #include "utils.h"
@@ -95,6 +96,73 @@ START_TEST(test_corrupt_state) {
   struct container_state *st = NULL;
   ck_assert_int_eq(state_read(fd, &st, &err), -EINVAL);
   ck_assert_str_eq(err->message, "corrupt container state file state.json");
+}
+END_TEST
+
+/* Every shape of a broken state.json is refused, none crashes: truncated, empty, garbage,
+ * the wrong JSON type, a NUL inside, annotations that are not an object. */
+START_TEST(test_state_parse_refuses) {
+  const char *bad[] = {"", "{", "[1,2]", "\"text\"", "null", "{\"id\":\"a\"}",
+                       "{\"id\":\"a\",\"pid\":1,\"pidStartTime\":1,\"bundle\":\"/b\","
+                       "\"rootfs\":\"/r\",\"created\":\"t\",\"owner\":0,\"annotations\":[],"
+                       "\"started\":true,\"cloneFlags\":0}"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+    _cleanup_error_ struct husk_error *err = NULL;
+    struct container_state *st = NULL;
+    ck_assert_msg(state_parse(bad[i], &st, &err) == -EINVAL, "accepted: %s", bad[i]);
+    ck_assert_str_eq(err->message, "corrupt container state file state.json");
+  }
+}
+END_TEST
+
+/* A state.json larger than husk reads back is refused at write time, with the reason. */
+START_TEST(test_state_too_large) {
+  _cleanup_error_ struct husk_error *err = NULL;
+  _cleanup_close_ int fd = -1;
+  ck_assert_int_eq(state_dir_create(root, "c1", &fd, &err), 0);
+  _cleanup_state_ struct container_state *st = sample(getpid());
+  _cleanup_free_ char *big = xmalloc(HUSK_FILE_MAX + 2);
+  memset(big, 'x', HUSK_FILE_MAX + 1);
+  big[HUSK_FILE_MAX + 1] = '\0';
+  json_object_set_new(st->annotations, "big", json_string(big));
+  ck_assert_int_eq(state_write(fd, st, &err), -EFBIG);
+  ck_assert_msg(strstr(err->message, "annotations are too large"), "%s", err->message);
+  ck_assert_int_eq(faccessat(fd, STATE_FILE, F_OK, 0), -1);
+}
+END_TEST
+
+/* The journal: the last record of a kind wins, a cut line is counted, not fatal. */
+START_TEST(test_journal_records) {
+  _cleanup_error_ struct husk_error *err = NULL;
+  _cleanup_close_ int fd = -1;
+  ck_assert_int_eq(state_dir_create(root, "c1", &fd, &err), 0);
+  _cleanup_close_ int j = journal_open(fd, &err);
+  ck_assert_int_ge(j, 0);
+  _cleanup_json_ json_t *cg = json_pack("{s:s, s:[]}", "kind", "unified", "dirs");
+  _cleanup_json_ json_t *i1 = json_pack("{s:i, s:I, s:i}", "pid", 10, "startTime", (json_int_t)5,
+                                        "cloneFlags", 1);
+  _cleanup_json_ json_t *i2 = json_pack("{s:i, s:I, s:i}", "pid", 20, "startTime", (json_int_t)6,
+                                        "cloneFlags", 2);
+  ck_assert_int_eq(journal_append(j, "cgroup", cg, &err), 0);
+  ck_assert_int_eq(journal_append(j, "init", i1, &err), 0);
+  ck_assert_int_eq(journal_append(j, "init", i2, &err), 0);
+  ck_assert_int_eq(write(j, "{\"init\":{\"pi", 13), 13);
+  struct container_state st = {0};
+  size_t unreadable = 9;
+  ck_assert_int_eq(journal_read(fd, &st, &unreadable, &err), 0);
+  ck_assert_int_eq(st.pid, 20);
+  ck_assert_uint_eq(st.pid_start_time, 6);
+  ck_assert_int_eq(st.clone_flags, 2);
+  ck_assert_str_eq(json_string_value(json_object_get(st.cgroup, "kind")), "unified");
+  ck_assert_uint_eq(unreadable, 1);
+  json_decref(st.cgroup);
+  /* opened again, it starts empty: a restart in place */
+  closep(&j);
+  j = journal_open(fd, &err);
+  struct container_state st2 = {0};
+  ck_assert_int_eq(journal_read(fd, &st2, &unreadable, &err), 0);
+  ck_assert_int_eq(st2.pid, 0);
+  ck_assert_uint_eq(unreadable, 0);
 }
 END_TEST
 
@@ -229,6 +297,9 @@ static Suite *state_suite(void) {
   tcase_add_test(tc, test_open_missing);
   tcase_add_test(tc, test_write_read_roundtrip);
   tcase_add_test(tc, test_corrupt_state);
+  tcase_add_test(tc, test_state_parse_refuses);
+  tcase_add_test(tc, test_state_too_large);
+  tcase_add_test(tc, test_journal_records);
   tcase_add_test(tc, test_status_derivation);
   tcase_add_test(tc, test_status_dead_process);
   tcase_add_test(tc, test_oci_json);
