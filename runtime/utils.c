@@ -93,11 +93,12 @@ int read_file_at(int dirfd, const char *path, size_t max, char **ret, struct hus
   _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return husk_error_sys(err, "open %s", path);
-  /* One allocation of the right size for a regular file; procfs files say 0 and grow. */
+  /* One allocation of the right size for a regular file; st_size is only a hint (procfs says
+   * 0 or 4096 whatever it holds), so the read below still enforces max. */
   struct stat st;
-  size_t cap = fstat(fd, &st) == 0 && st.st_size > 0 ? (size_t)st.st_size + 1 : 4096, len = 0;
-  if (cap > max + 1)
-    return husk_error_set(err, EFBIG, "read %s: larger than %zu bytes", path, max);
+  size_t cap = 4096, len = 0;
+  if (fstat(fd, &st) == 0 && st.st_size > 0)
+    cap = ((size_t)st.st_size < max ? (size_t)st.st_size : max) + 1;
   _cleanup_free_ char *buf = xmalloc(cap + 1);
   for (;;) {
     if (len == cap) {

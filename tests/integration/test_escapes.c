@@ -152,6 +152,15 @@ static void attack_setup(struct attack *a, const char *name) {
   h_config_save(a->bundle, config);
 }
 
+/* The attacker runs as the container's process, created and started by the copy. */
+static void attack_start(struct attack *a) {
+  _h_result_ struct h_result c = rt_copy(a->copy, -1, "create", "--bundle", a->bundle, a->id, NULL);
+  ck_assert_msg(c.status == 0, "create: %d %s", c.status, c.err);
+  _h_result_ struct h_result s = rt_copy(a->copy, -1, "start", a->id, NULL);
+  ck_assert_msg(s.status == 0, "start: %d %s", s.status, s.err);
+  ck_assert(h_wait_file(a->report, 5000));
+}
+
 static void attack_free(struct attack *a) {
   free(a->copy);
   free(a->bundle);
@@ -178,11 +187,7 @@ static void attack_check(struct attack *a) {
 START_TEST(test_exec_self_exe_interpreter) {
   struct attack a = {0};
   attack_setup(&a, "selfexe");
-  _h_result_ struct h_result c = rt_copy(a.copy, -1, "create", "--bundle", a.bundle, a.id, NULL);
-  ck_assert_msg(c.status == 0, "create: %d %s", c.status, c.err);
-  _h_result_ struct h_result s = rt_copy(a.copy, -1, "start", a.id, NULL);
-  ck_assert_msg(s.status == 0, "start: %d %s", s.status, s.err);
-  ck_assert(h_wait_file(a.report, 5000));
+  attack_start(&a);
   /* Its status does not matter: only what the container could do meanwhile. */
   _h_result_ struct h_result e = rt_copy(a.copy, -1, "exec", a.id, "/bin/evil", NULL);
   attack_check(&a);
@@ -275,11 +280,7 @@ END_TEST
 START_TEST(test_program_is_proc_self_exe) {
   struct attack a = {0};
   attack_setup(&a, "selfprog");
-  _h_result_ struct h_result c = rt_copy(a.copy, -1, "create", "--bundle", a.bundle, a.id, NULL);
-  ck_assert_msg(c.status == 0, "create: %d %s", c.status, c.err);
-  _h_result_ struct h_result s = rt_copy(a.copy, -1, "start", a.id, NULL);
-  ck_assert_msg(s.status == 0, "start: %d %s", s.status, s.err);
-  ck_assert(h_wait_file(a.report, 5000));
+  attack_start(&a);
   _h_result_ struct h_result e =
       rt_copy(a.copy, -1, "exec", a.id, "/proc/self/exe", "--log=/tmp/hold", "state", NULL);
   attack_check(&a);

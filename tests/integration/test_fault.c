@@ -317,8 +317,9 @@ START_TEST(test_injected_failures) {
     return;
   const char *const calls[] = {"mount", "mkdir", "write", "openat", "clone3", "clone"};
   const char *const faults[] = {"error=ENOMEM", "error=EIO", "error=ENOSPC", "signal=KILL"};
-  const int whens[] = {1, 3, 7};
+  const int whens[] = {1, 4};
   int trials = 0, leaked = 0;
+  _h_free_ char *asan_options = getenv("ASAN_OPTIONS") ? strdup(getenv("ASAN_OPTIONS")) : NULL;
   for (size_t c = 0; c < sizeof(calls) / sizeof(*calls); c++)
     for (size_t f = 0; f < sizeof(faults) / sizeof(*faults); f++)
       for (size_t w = 0; w < sizeof(whens) / sizeof(*whens); w++) {
@@ -327,10 +328,18 @@ START_TEST(test_injected_failures) {
         _h_free_ char *inject = NULL;
         ck_assert(asprintf(&inject, "inject=%s:%s:when=%d", calls[c], faults[f], whens[w]) > 0);
         int mounts = h_mount_count();
+        /* LeakSanitizer stops the world with a clone of its own at exit: under an injected
+         * clone failure it would wait forever. Leaks are checked by every other suite. */
+        setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
         const char *argv[] = {"/usr/bin/strace", "-f", "-qq", "-o", "/dev/null", "-e", inject,
                               h_runtime(), "--root", h_state_root(), "create", "--bundle",
                               bundle, id, NULL};
-        _h_result_ struct h_result r = h_proc_wait(h_spawn((char *const *)argv, -1), 20000);
+        struct h_proc *p = h_spawn((char *const *)argv, -1);
+        if (asan_options)
+          setenv("ASAN_OPTIONS", asan_options, 1);
+        else
+          unsetenv("ASAN_OPTIONS");
+        _h_result_ struct h_result r = h_proc_wait(p, 20000);
         char left[512];
         delete_and_check(id, mounts, left, sizeof(left));
         trials++;

@@ -54,6 +54,14 @@ static int husk_zombies(void) {
   return n;
 }
 
+/* The lines "ok" a shell loop printed: one per container that went through. */
+static int count_ok(const char *out) {
+  int n = 0;
+  for (const char *p = out; (p = strstr(p, "ok\n")); p += 3)
+    n++;
+  return n;
+}
+
 /* Nothing of any container whose id starts with prefix. */
 static void check_nothing_left(const char *prefix) {
   for (int i = 0; i < 100 && h_process_mentions(prefix); i++)
@@ -80,9 +88,7 @@ START_TEST(test_200_concurrent_lifecycles) {
       "\"$RT\" --root \"$ROOT\" start \"${PREFIX}{}\" && "
       "\"$RT\" --root \"$ROOT\" delete --force \"${PREFIX}{}\" && echo ok' 2>&1",
       bundle, prefix);
-  int ok = 0;
-  for (const char *p = r.out; (p = strstr(p, "ok\n")); p += 3)
-    ok++;
+  int ok = count_ok(r.out);
   ck_assert_msg(r.status == 0 && ok == 200, "%d of 200 went through (exit %d): %s", ok, r.status,
                 r.out);
   check_nothing_left(prefix);
@@ -103,9 +109,7 @@ START_TEST(test_50_concurrent_services) {
       "\"$RT\" --root \"$ROOT\" run -d --name \"${PREFIX}{}\" --health-cmd true "
       "--health-interval 1s \"$BUNDLE\" && echo ok' 2>&1",
       bundle, prefix);
-  int ok = 0;
-  for (const char *p = up.out; (p = strstr(p, "ok\n")); p += 3)
-    ok++;
+  int ok = count_ok(up.out);
   ck_assert_msg(up.status == 0 && ok == 50, "%d of 50 started: %s", ok, up.out);
   /* Every one running and healthy within a few probes. */
   int healthy = 0;
@@ -122,9 +126,7 @@ START_TEST(test_50_concurrent_services) {
       "\"$RT\" --root \"$ROOT\" stop -t 2 \"${PREFIX}{}\" && "
       "\"$RT\" --root \"$ROOT\" delete \"${PREFIX}{}\" && echo ok' 2>&1",
       bundle, prefix);
-  ok = 0;
-  for (const char *p = down.out; (p = strstr(p, "ok\n")); p += 3)
-    ok++;
+  ok = count_ok(down.out);
   ck_assert_msg(down.status == 0 && ok == 50, "%d of 50 stopped and deleted: %s", ok, down.out);
   check_nothing_left(prefix);
 }
