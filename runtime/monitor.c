@@ -234,6 +234,8 @@ static int resolve_config(struct monitor *m, struct husk_error **err) {
 static int create_and_start(const struct create_options *co, bool restart, pid_t *ret_pid,
                             struct husk_error **err) {
   int r = restart ? container_reset(co->root, co->id, err) : 0;
+  if (restart)
+    test_stop_at("monitor:reset");
   if (r >= 0)
     r = container_create(co, ret_pid, NULL, err);
   if (r < 0)

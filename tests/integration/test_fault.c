@@ -24,6 +24,12 @@ static void sleep_ms(int ms) {
   nanosleep(&ts, NULL);
 }
 
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
 static bool test_hooks(void) { return h_is_husk() && getenv("HUSK_TEST_HOOKS"); }
 
 /* A bundle whose process stays up and names the container in its command line, so that a
@@ -183,6 +189,22 @@ START_TEST(test_start_exec_delete_killed_at_each_step) {
 }
 END_TEST
 
+/* A restart in place (--health-on-failure restart) killed between the old container's
+ * teardown and the new one's create: only a restart meets the step, about a second after the
+ * failing probe. (The new create's own steps are create's, tried above.) */
+START_TEST(test_restart_killed_after_reset) {
+  if (!test_hooks())
+    return;
+  _h_free_ char *id = h_id_new("frestart");
+  _h_free_ char *bundle = bundle_for(id, "sleep 100");
+  kill_at_step("monitor:reset", id,
+               (const char *[]){"run", "-d", "--name", id, "--health-cmd", "false",
+                                "--health-interval", "1s", "--health-retries", "1",
+                                "--health-on-failure", "restart", "--stop-timeout", "1", bundle,
+                                NULL});
+}
+END_TEST
+
 /* The same after state.json was lost: delete --force works from the journal. */
 START_TEST(test_delete_from_journal_killed) {
   if (!test_hooks())
@@ -312,6 +334,39 @@ END_TEST
 
 static bool have_strace(void) { return access("/usr/bin/strace", X_OK) == 0; }
 
+/* The runtime's command for id still runs: a process named as its binary (not one of its
+ * renamed children, husk:init and the like) whose command line mentions id. */
+static bool cli_running(const char *id) {
+  _h_free_ char *rt = strdup(h_runtime());
+  const char *base = strrchr(rt, '/') ? strrchr(rt, '/') + 1 : rt;
+  DIR *d = opendir("/proc");
+  ck_assert(d);
+  bool found = false;
+  for (struct dirent *e; !found && (e = readdir(d));) {
+    pid_t pid = (pid_t)atoi(e->d_name);
+    if (pid <= 0 || !h_pid_alive(pid))
+      continue;
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+    _h_free_ char *comm = h_read(path);
+    if (!comm || strncmp(comm, base, strlen(base)) != 0 || comm[strlen(base)] != '\n')
+      continue;
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+    FILE *f = fopen(path, "r");
+    char buf[4096];
+    size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+    if (f)
+      fclose(f);
+    for (size_t i = 0; i < n; i++)
+      if (!buf[i])
+        buf[i] = ' ';
+    buf[n] = '\0';
+    found = strstr(buf, id) != NULL;
+  }
+  closedir(d);
+  return found;
+}
+
 START_TEST(test_injected_failures) {
   if (!have_strace())
     return;
@@ -339,9 +394,19 @@ START_TEST(test_injected_failures) {
           setenv("ASAN_OPTIONS", asan_options, 1);
         else
           unsetenv("ASAN_OPTIONS");
-        _h_result_ struct h_result r = h_proc_wait(p, 20000);
+        /* strace follows the init too, which waits for start: the create itself is what
+         * must finish, then delete --force ends the rest (and strace). */
+        long long t0 = now_ms();
+        while (!cli_running(id) && !h_state_dir_exists(id) && now_ms() - t0 < 5000)
+          sleep_ms(5); /* strace starts it */
+        while (cli_running(id) && now_ms() - t0 < 20000)
+          sleep_ms(10);
+        bool hung = cli_running(id);
         char left[512];
         delete_and_check(id, mounts, left, sizeof(left));
+        _h_result_ struct h_result r = h_proc_wait(p, 10000);
+        if (hung)
+          strncat(left, " (create hung)", sizeof(left) - strlen(left) - 1);
         trials++;
         if (left[0]) {
           leaked++;
@@ -366,6 +431,7 @@ int main(void) {
   tcase_add_test(tc, test_run_killed_at_each_step);
   tcase_add_test(tc, test_run_detached_killed_at_each_step);
   tcase_add_test(tc, test_start_exec_delete_killed_at_each_step);
+  tcase_add_test(tc, test_restart_killed_after_reset);
   tcase_add_test(tc, test_delete_from_journal_killed);
   tcase_add_test(tc, test_corrupt_state_is_listed_and_deleted);
   tcase_add_test(tc, test_oversized_inputs_refused);
