@@ -268,6 +268,8 @@ END_TEST
 /* What create accepts, every later command reads: annotations too large for state.json are
  * refused at create, and a config.json over the limit before it is parsed. */
 START_TEST(test_oversized_inputs_refused) {
+  if (!h_is_husk())
+    return; /* the 16 MiB limit is husk's; runc 1.1.5 takes a 30 MiB config.json */
   _h_free_ char *id = h_id_new("fbig");
   _h_free_ char *bundle = bundle_for(id, "true");
   _h_json_ json_t *config = h_config_load(bundle);
@@ -284,11 +286,9 @@ START_TEST(test_oversized_inputs_refused) {
   h_config_save(bundle, config);
   _h_free_ char *id2 = h_id_new("fbig");
   _h_result_ struct h_result c = h_rt("create", "--bundle", bundle, id2, NULL);
-  if (h_is_husk()) {
-    ck_assert_msg(c.status == 0, "create with 15 MiB of annotations: %s", c.err);
-    _h_result_ struct h_result st = h_rt("state", id2, NULL);
-    ck_assert_msg(st.status == 0, "state after create: %s", st.err);
-  }
+  ck_assert_msg(c.status == 0, "create with 15 MiB of annotations: %s", c.err);
+  _h_result_ struct h_result st = h_rt("state", id2, NULL);
+  ck_assert_msg(st.status == 0, "state after create: %s", st.err);
 }
 END_TEST
 
