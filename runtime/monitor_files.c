@@ -217,22 +217,9 @@ void monitor_socket_address(int dirfd, struct sockaddr_un *sa) {
   snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/%s", dirfd, MONITOR_SOCKET);
 }
 
-/* 'T' (stopped, traced) in /proc/<pid>/stat: a monitor that cannot answer. */
-static bool process_stopped(pid_t pid) {
-  char path[64], buf[512];
-  snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-  _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-  ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-  if (n <= 0)
-    return false;
-  buf[n] = '\0';
-  const char *paren = strrchr(buf, ')');
-  return paren && (paren[2] == 'T' || paren[2] == 't');
-}
-
 int monitor_probe_now(int dirfd, pid_t monitor_pid, int64_t timeout_ns, int *ret_exit_code,
                       enum health_status *ret_status, struct husk_error **err) {
-  if (process_stopped(monitor_pid))
+  if (proc_stopped(monitor_pid))
     return husk_error_set(err, EAGAIN, "the container's monitor (pid %d) is stopped", monitor_pid);
   struct sockaddr_un sa;
   monitor_socket_address(dirfd, &sa);

@@ -258,6 +258,18 @@ int close_fds_except(unsigned first, const int *keep, size_t n_keep) {
   return 0;
 }
 
+bool proc_stopped(pid_t pid) {
+  char path[64], buf[512];
+  snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+  _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+  if (n <= 0)
+    return false;
+  buf[n] = '\0';
+  const char *paren = strrchr(buf, ')');
+  return paren && (paren[2] == 'T' || paren[2] == 't');
+}
+
 int wait_status_code(int wstatus) {
   if (WIFEXITED(wstatus))
     return WEXITSTATUS(wstatus);

@@ -93,6 +93,9 @@ unsigned long long proc_start_time(pid_t pid);
 /* Close every fd >= first except those in keep (any order); a negative errno on failure. */
 int close_fds_except(unsigned first, const int *keep, size_t n_keep);
 
+/* The process is stopped or traced ('T' or 't' in /proc/<pid>/stat): it cannot answer. */
+bool proc_stopped(pid_t pid);
+
 /* A waitpid status as a shell reports it: the exit code, 128+N when signal N killed it. */
 int wait_status_code(int wstatus);
 

@@ -84,7 +84,8 @@ static bool same_file(int fd, int dirfd, const char *name) {
 
 /* Until the monitor exits: each change in the state directory wakes us up. After a rotation
  * the old file is read to its end, then the new one from its start. */
-static int follow(int dirfd, struct log_reader *lr, int monitor_fd, struct husk_error **err) {
+static int follow(int dirfd, struct log_reader *lr, int monitor_fd, pid_t monitor_pid,
+                  struct husk_error **err) {
   char path[64];
   snprintf(path, sizeof(path), "/proc/self/fd/%d", dirfd);
   _cleanup_close_ int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
@@ -102,8 +103,15 @@ static int follow(int dirfd, struct log_reader *lr, int monitor_fd, struct husk_
       continue;
     }
     struct pollfd p[2] = {{.fd = in, .events = POLLIN}, {.fd = monitor_fd, .events = POLLIN}};
-    if (poll(p, 2, -1) < 0 && errno != EINTR)
+    int n = poll(p, 2, 1000);
+    if (n < 0 && errno != EINTR)
       return husk_error_sys(err, "poll");
+    /* A stopped monitor writes nothing more and never ends the log: say so, once a second. */
+    if (n == 0 && proc_stopped(monitor_pid))
+      return husk_error_set(err, EAGAIN,
+                            "logs: the container's monitor (pid %d) is stopped: its log does "
+                            "not grow",
+                            monitor_pid);
     if (p[1].revents) { /* the monitor is gone: the last lines, then the end */
       read_lines(lr);
       return 0;
@@ -149,7 +157,7 @@ int cmd_logs(int argc, char **argv, const struct global_options *g, struct husk_
                           "logs: container %s has no log: only `husk run -d` keeps one", id);
   print_file(dirfd, MONITOR_LOG_OLD_FILE, timestamps);
   if (follow_on && monitor_fd >= 0)
-    r = follow(dirfd, &lr, monitor_fd, err);
+    r = follow(dirfd, &lr, monitor_fd, st->monitor_pid, err);
   else
     read_lines(&lr);
   close(lr.fd);

@@ -667,8 +667,8 @@ START_TEST(test_container_dies_with_monitor) {
 }
 END_TEST
 
-/* A stopped (SIGSTOP) monitor holds nobody for long: health run fails at once and says why,
- * stop stops the container and warns. */
+/* A stopped (SIGSTOP) monitor holds nobody for long: health run and logs -f fail at once and
+ * say why, stop stops the container and warns. */
 START_TEST(test_stopped_monitor_bounded) {
   if (!h_is_husk())
     return;
@@ -684,6 +684,8 @@ START_TEST(test_stopped_monitor_bounded) {
   _h_result_ struct h_result hr = h_rt("health", "run", id, NULL);
   ck_assert_msg(hr.status == 125 && strstr(hr.err, "stopped"), "health run: %d %s", hr.status,
                 hr.err);
+  _h_result_ struct h_result lg = h_rt("logs", "-f", id, NULL);
+  ck_assert_msg(lg.status != 0 && strstr(lg.err, "stopped"), "logs -f: %d %s", lg.status, lg.err);
   _h_result_ struct h_result st = h_rt("stop", "-t", "1", id, NULL);
   long long took = now_ms() - t0;
   ck_assert_msg(st.status == 0, "stop: %d %s", st.status, st.err);
