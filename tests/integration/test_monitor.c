@@ -93,6 +93,30 @@ static bool wait_health(const char *id, const char *status, int timeout_ms) {
   }
 }
 
+/* Zombies whose parent is a live husk process (a monitor or probe worker that did not reap). */
+static int husk_zombies(void) {
+  int n = 0;
+  DIR *d = opendir("/proc");
+  ck_assert(d);
+  for (struct dirent *e; (e = readdir(d));) {
+    if (e->d_name[0] < '1' || e->d_name[0] > '9')
+      continue;
+    _h_free_ char *path = fmt("/proc/%s/stat", e->d_name);
+    _h_free_ char *stat = h_read(path);
+    const char *paren = stat ? strrchr(stat, ')') : NULL;
+    int ppid = 0;
+    char state = 0;
+    if (!paren || sscanf(paren + 1, " %c %d", &state, &ppid) != 2 || state != 'Z')
+      continue;
+    _h_free_ char *comm_path = fmt("/proc/%d/comm", ppid);
+    _h_free_ char *comm = h_read(comm_path);
+    if (comm && strncmp(comm, "husk", 4) == 0)
+      n++;
+  }
+  closedir(d);
+  return n;
+}
+
 static pid_t monitor_pid(const char *id) {
   _h_json_ json_t *st = h_state(id);
   return st ? (pid_t)json_integer_value(json_object_get(husk_ext(st), "monitorPid")) : 0;
@@ -644,6 +668,34 @@ START_TEST(test_events_health) {
 }
 END_TEST
 
+/* A fork-bomb probe, held by the container's pids limit, is killed at its timeout with all
+ * it started: no zombie is left under a husk process, and the container stops cleanly. */
+START_TEST(test_fork_bomb_probe) {
+  if (!h_is_husk())
+    return;
+  _h_free_ char *bundle = cmd_bundle("monbomb", "exec sleep 1000");
+  _h_json_ json_t *config = h_config_load(bundle);
+  h_config_set(config, "linux.resources.pids", json_pack("{s:i}", "limit", 64));
+  h_config_save(bundle, config);
+  _h_free_ char *id = h_id_new("monbomb");
+  _h_result_ struct h_result r =
+      h_rt("run", "-d", "--name", id, "--health-cmd", "f(){ f|f& };f; sleep 100",
+           "--health-interval", "1s", "--health-timeout", "1s", bundle, NULL);
+  ck_assert_msg(r.status == 0, "run -d: %d %s", r.status, r.err);
+  pid_t mon = monitor_pid(id);
+  for (int i = 0; i < 40; i++) { /* about three probes, each killed at its timeout */
+    sleep_ms(100);
+    ck_assert_msg(husk_zombies() == 0, "a zombie under a husk process after %d ms", i * 100);
+  }
+  _h_json_ json_t *h = health_of(id);
+  ck_assert_msg(json_array_size(json_object_get(h, "log")) >= 2, "fewer than two probes ran");
+  _h_result_ struct h_result st = h_rt("stop", "-t", "1", id, NULL);
+  ck_assert_msg(st.status == 0, "stop: %d %s", st.status, st.err);
+  ck_assert(h_wait_pid_gone(mon, 10000));
+  ck_assert_int_eq(husk_zombies(), 0);
+}
+END_TEST
+
 /* The monitor killed: the container dies with it (nothing else could reap it or record its
  * exit), and nothing shows it healthy any more. */
 START_TEST(test_container_dies_with_monitor) {
@@ -745,6 +797,7 @@ int main(void) {
   tcase_add_test(tc, test_foreground_health);
   tcase_add_test(tc, test_annotation_healthcheck);
   tcase_add_test(tc, test_events_health);
+  tcase_add_test(tc, test_fork_bomb_probe);
   tcase_add_test(tc, test_container_dies_with_monitor);
   tcase_add_test(tc, test_stopped_monitor_bounded);
   tcase_add_test(tc, test_concurrent_health_runs);
