@@ -748,8 +748,8 @@ START_TEST(test_stopped_monitor_bounded) {
 }
 END_TEST
 
-/* More concurrent `health run`s than the monitor takes: each gets an answer or a clear "busy",
- * never a broken pipe. */
+/* More concurrent `health run`s than the monitor takes: each gets an answer (0 or 1, the
+ * probe's verdict; a loaded machine may fail one) or a clear "busy", never a broken pipe. */
 START_TEST(test_concurrent_health_runs) {
   if (!h_is_husk())
     return;
@@ -765,7 +765,7 @@ START_TEST(test_concurrent_health_runs) {
       p[i] = h_rt_spawn("health", "run", id, NULL);
     for (int i = 0; i < 16; i++) {
       _h_result_ struct h_result hr = h_proc_wait(p[i], 30000);
-      if (hr.status == 0)
+      if (hr.status == 0 || hr.status == 1) /* an answer: healthy, or the probe failed */
         ok++;
       else if (strstr(hr.err, "busy"))
         busy++;
