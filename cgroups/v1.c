@@ -278,12 +278,13 @@ static int v1_apply(struct cgroup *cg, const struct spec_resources *res,
 }
 
 /* A new v1 cpuset has no CPUs and no memory nodes, and no process can join it: give each
- * directory husk just made its parent's. */
+ * empty directory husk made its parent's, top-down. Not only those this create made: the
+ * "husk/" shelf another create is making at the same moment may still be empty. */
 int cg_v1_setup(struct cgroup *cg, struct husk_error **err) {
   const struct cg_dir *d = cg_find(cg, "cpuset");
   if (!d)
     return 0;
-  for (unsigned k = d->fresh; k > 0; k--) {
+  for (unsigned k = d->made; k > 0; k--) {
     _cleanup_free_ char *p = xstrdup(d->path);
     for (unsigned up = 1; up < k; up++)
       *strrchr(p, '/') = '\0';

@@ -498,6 +498,12 @@ static int drive_init(struct create_ctx *c, struct husk_error **err) {
       return r;
   }
   int r = sync_send(fd, SYNC_MAPS_DONE, 0, NULL, 0, err);
+  if (r == -EPIPE) { /* the init failed already: its error is waiting in the socket */
+    husk_error_freep(err);
+    r = sync_expect(fd, SYNC_CREATED, err);
+    if (r >= 0)
+      r = husk_error_set(err, EPIPE, "container init exited before it was created");
+  }
   if (r < 0)
     return r;
   if (!hooks_need_create_sync(c->spec)) /* then the init skips steps 2 and 3 too */

@@ -557,6 +557,34 @@ bool h_process_mentions(const char *needle) {
   return found;
 }
 
+int h_husk_zombies(void) {
+  int n = 0;
+  DIR *d = opendir("/proc");
+  ck_assert(d);
+  for (struct dirent *e; (e = readdir(d));) {
+    char *end;
+    long pid = strtol(e->d_name, &end, 10);
+    if (*end || pid <= 0)
+      continue;
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    _h_free_ char *stat = h_read(path);
+    const char *paren = stat ? strrchr(stat, ')') : NULL;
+    int ppid = 0;
+    char state = 0;
+    if (!paren || sscanf(paren + 1, " %c %d", &state, &ppid) != 2 || state != 'Z')
+      continue;
+    snprintf(path, sizeof(path), "/proc/%d/comm", ppid);
+    _h_free_ char *comm = h_read(path);
+    if (comm && strncmp(comm, "husk", 4) == 0) {
+      fprintf(stderr, "harness: zombie %ld under %d (%s)", pid, ppid, comm);
+      n++;
+    }
+  }
+  closedir(d);
+  return n;
+}
+
 int h_mount_count(void) {
   _h_free_ char *mi = h_read("/proc/self/mountinfo");
   ck_assert(mi);

@@ -104,6 +104,9 @@ bool h_mounted_under(const char *path);
 bool h_process_mentions(const char *needle);
 /* A cgroup directory named id up to two levels below /sys/fs/cgroup/<controller>/. */
 bool h_cgroup_exists(const char *id);
+/* Zombies whose parent is a live husk process (a monitor or probe worker that did not reap
+ * them); each is reported on stderr. 0 is right. */
+int h_husk_zombies(void);
 /* The state directory <root>/<id> exists. */
 bool h_state_dir_exists(const char *id);
 

@@ -93,30 +93,6 @@ static bool wait_health(const char *id, const char *status, int timeout_ms) {
   }
 }
 
-/* Zombies whose parent is a live husk process (a monitor or probe worker that did not reap). */
-static int husk_zombies(void) {
-  int n = 0;
-  DIR *d = opendir("/proc");
-  ck_assert(d);
-  for (struct dirent *e; (e = readdir(d));) {
-    if (e->d_name[0] < '1' || e->d_name[0] > '9')
-      continue;
-    _h_free_ char *path = fmt("/proc/%s/stat", e->d_name);
-    _h_free_ char *stat = h_read(path);
-    const char *paren = stat ? strrchr(stat, ')') : NULL;
-    int ppid = 0;
-    char state = 0;
-    if (!paren || sscanf(paren + 1, " %c %d", &state, &ppid) != 2 || state != 'Z')
-      continue;
-    _h_free_ char *comm_path = fmt("/proc/%d/comm", ppid);
-    _h_free_ char *comm = h_read(comm_path);
-    if (comm && strncmp(comm, "husk", 4) == 0)
-      n++;
-  }
-  closedir(d);
-  return n;
-}
-
 static pid_t monitor_pid(const char *id) {
   _h_json_ json_t *st = h_state(id);
   return st ? (pid_t)json_integer_value(json_object_get(husk_ext(st), "monitorPid")) : 0;
@@ -685,28 +661,34 @@ START_TEST(test_fork_bomb_probe) {
   pid_t mon = monitor_pid(id);
   for (int i = 0; i < 40; i++) { /* about three probes, each killed at its timeout */
     sleep_ms(100);
-    ck_assert_msg(husk_zombies() == 0, "a zombie under a husk process after %d ms", i * 100);
+    ck_assert_msg(h_husk_zombies() == 0, "a zombie under a husk process after %d ms", i * 100);
   }
   _h_json_ json_t *h = health_of(id);
   ck_assert_msg(json_array_size(json_object_get(h, "log")) >= 2, "fewer than two probes ran");
   _h_result_ struct h_result st = h_rt("stop", "-t", "1", id, NULL);
   ck_assert_msg(st.status == 0, "stop: %d %s", st.status, st.err);
   ck_assert(h_wait_pid_gone(mon, 10000));
-  ck_assert_int_eq(husk_zombies(), 0);
+  ck_assert_int_eq(h_husk_zombies(), 0);
 }
 END_TEST
+
+/* A detached `sleep` with a 1 s health check that passes, once it is healthy; its id. */
+static char *healthy_service(const char *name) {
+  _h_free_ char *bundle = cmd_bundle(name, "exec sleep 1000");
+  char *id = h_id_new(name);
+  _h_result_ struct h_result r = h_rt("run", "-d", "--name", id, "--health-cmd", "true",
+                                      "--health-interval", "1s", bundle, NULL);
+  ck_assert_msg(r.status == 0, "run -d: %d %s", r.status, r.err);
+  ck_assert(wait_health(id, "healthy", 10000));
+  return id;
+}
 
 /* The monitor killed: the container dies with it (nothing else could reap it or record its
  * exit), and nothing shows it healthy any more. */
 START_TEST(test_container_dies_with_monitor) {
   if (!h_is_husk())
     return;
-  _h_free_ char *bundle = cmd_bundle("monkill", "exec sleep 1000");
-  _h_free_ char *id = h_id_new("monkill");
-  _h_result_ struct h_result r = h_rt("run", "-d", "--name", id, "--health-cmd", "true",
-                                      "--health-interval", "1s", bundle, NULL);
-  ck_assert_msg(r.status == 0, "run -d: %d %s", r.status, r.err);
-  ck_assert(wait_health(id, "healthy", 10000));
+  _h_free_ char *id = healthy_service("monkill");
   pid_t init = h_state_pid(id), mon = monitor_pid(id);
   ck_assert(init > 0 && mon > 0);
   kill(mon, SIGKILL);
@@ -724,12 +706,7 @@ END_TEST
 START_TEST(test_stopped_monitor_bounded) {
   if (!h_is_husk())
     return;
-  _h_free_ char *bundle = cmd_bundle("monstop", "exec sleep 1000");
-  _h_free_ char *id = h_id_new("monstop");
-  _h_result_ struct h_result r = h_rt("run", "-d", "--name", id, "--health-cmd", "true",
-                                      "--health-interval", "1s", bundle, NULL);
-  ck_assert_msg(r.status == 0, "run -d: %d %s", r.status, r.err);
-  ck_assert(wait_health(id, "healthy", 10000));
+  _h_free_ char *id = healthy_service("monstop");
   pid_t init = h_state_pid(id), mon = monitor_pid(id);
   kill(mon, SIGSTOP);
   long long t0 = now_ms();

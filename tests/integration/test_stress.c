@@ -27,33 +27,6 @@ static struct h_result shell(const char *script, const char *bundle, const char 
   return h_proc_wait(h_spawn((char *const *)argv, -1), 280000);
 }
 
-/* Zombies whose parent is a live husk process (a monitor that did not reap): 0 is right. */
-static int husk_zombies(void) {
-  int n = 0;
-  DIR *d = opendir("/proc");
-  ck_assert(d);
-  for (struct dirent *e; (e = readdir(d));) {
-    if (e->d_name[0] < '1' || e->d_name[0] > '9')
-      continue;
-    char path[300];
-    snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-    _h_free_ char *stat = h_read(path);
-    const char *paren = stat ? strrchr(stat, ')') : NULL;
-    int ppid = 0;
-    char state = 0;
-    if (!paren || sscanf(paren + 1, " %c %d", &state, &ppid) != 2 || state != 'Z')
-      continue;
-    snprintf(path, sizeof(path), "/proc/%d/comm", ppid);
-    _h_free_ char *comm = h_read(path);
-    if (comm && strncmp(comm, "husk", 4) == 0) {
-      fprintf(stderr, "stress: zombie %s under %d (%s)", e->d_name, ppid, comm);
-      n++;
-    }
-  }
-  closedir(d);
-  return n;
-}
-
 /* The lines "ok" a shell loop printed: one per container that went through. */
 static int count_ok(const char *out) {
   int n = 0;
@@ -72,7 +45,7 @@ static void check_nothing_left(const char *prefix) {
     ck_assert_msg(strncmp(e->d_name, prefix, strlen(prefix)) != 0, "state of %s left", e->d_name);
   if (d)
     closedir(d);
-  ck_assert_int_eq(husk_zombies(), 0);
+  ck_assert_int_eq(h_husk_zombies(), 0);
 }
 
 START_TEST(test_200_concurrent_lifecycles) {
