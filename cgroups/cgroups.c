@@ -158,11 +158,10 @@ static struct cgroup *cgroup_new(const struct cgroup_host *host, const struct cg
   return cg;
 }
 
-static void add_dir(struct cgroup *cg, const char *controllers, char *path, unsigned made,
-                    unsigned fresh) {
+static void add_dir(struct cgroup *cg, const char *controllers, char *path, unsigned made) {
   cg->dirs = xrealloc(cg->dirs, (cg->n_dirs + 1) * sizeof(*cg->dirs));
   cg->dirs[cg->n_dirs++] =
-      (struct cg_dir){.controllers = xstrdup(controllers), .path = path, .made = made, .fresh = fresh};
+      (struct cg_dir){.controllers = xstrdup(controllers), .path = path, .made = made};
 }
 
 /* Trailing components of full (below mount) that do not exist yet, found from the leaf up;
@@ -211,7 +210,7 @@ int cgroup_plan(const struct cgroup_host *host, const char *path, const char *id
     }
     unsigned made = (unsigned)r;
     /* "husk/" is husk's own shelf for default cgroups: delete tries to remove it once empty. */
-    add_dir(cg, h[i].controllers, full, by_default && made < 2 ? 2 : made, 0);
+    add_dir(cg, h[i].controllers, full, by_default && made < 2 ? 2 : made);
     cg->dirs[cg->n_dirs - 1].mount_len = strlen(h[i].mount);
   }
   cg_hierarchies_free(h, n);
@@ -235,10 +234,8 @@ int cgroup_make(struct cgroup *cg, struct husk_error **err) {
       if (r != -ENOENT)
         break;
     }
-    if (r >= 0) {
+    if (r >= 0)
       d->made = cg->by_default && made < 2 ? 2 : made;
-      d->fresh = made;
-    }
   }
   if (r >= 0)
     r = cg->ops->setup(cg, err);
@@ -472,7 +469,7 @@ int cgroup_load(const struct cgroup_host *host, json_t *saved, struct cgroup **r
                     &made) < 0 ||
         path[0] != '/' || made < 1)
       return husk_error_set(err, EINVAL, "corrupt cgroup record in the container state");
-    add_dir(cg, controllers, xstrdup(path), (unsigned)made, 0);
+    add_dir(cg, controllers, xstrdup(path), (unsigned)made);
   }
   *ret = TAKE_PTR(cg);
   return 0;

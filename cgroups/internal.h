@@ -19,7 +19,6 @@ struct cg_dir {
   char *controllers; /* "memory", "cpu,cpuacct", ... as /proc/self/cgroup names them; "" = v2 */
   char *path;        /* absolute */
   unsigned made;     /* trailing path components husk made (1 = the leaf): delete removes them */
-  unsigned fresh;    /* of those, made by this create: only these get setup writes */
   size_t mount_len;  /* path[0..mount_len) is the hierarchy's mount (while creating only) */
 };
 

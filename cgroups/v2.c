@@ -43,10 +43,11 @@ static int write_limit(const char *dir, const char *file, int64_t v, const char 
   return write_value(dir, file, buf, field, why, err);
 }
 
-/* In each parent this create made (not the leaf: a cgroup with processes may not delegate),
- * pass on every controller it has. */
+/* In each parent husk made (not the leaf: a cgroup with processes may not delegate), pass on
+ * every controller it has. Not only those this create made: the "husk/" shelf another create
+ * is making at the same moment may not delegate yet (as with v1 cpusets). */
 int cg_v2_delegate(const struct cg_dir *d, struct husk_error **err) {
-  for (unsigned k = d->fresh; k >= 2; k--) {
+  for (unsigned k = d->made; k >= 2; k--) {
     _cleanup_free_ char *p = xstrdup(d->path);
     for (unsigned up = 1; up < k; up++)
       *strrchr(p, '/') = '\0';
