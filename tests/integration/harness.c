@@ -366,6 +366,14 @@ char *h_bundle_new(const char *name) {
   return dir;
 }
 
+char *h_bundle_cmd(const char *name, const char *cmd) {
+  char *bundle = h_bundle_new(name);
+  _h_json_ json_t *config = h_config_load(bundle);
+  h_config_set_cmd(config, cmd);
+  h_config_save(bundle, config);
+  return bundle;
+}
+
 char *h_id_new(const char *name) {
   char *id = h_asprintf("hit-%d-%s-%u", (int)getpid(), name, g_counter++);
   push(&g_test_ids, &g_n_test_ids, h_strdup(id));

@@ -43,6 +43,8 @@ const char *h_state_root(void); /* the --root of every container of this executa
 
 /* A copy of the base bundle (config.json + rootfs) in a new directory; absolute path. */
 char *h_bundle_new(const char *name);
+/* h_bundle_new whose process is `sh -c cmd`. */
+char *h_bundle_cmd(const char *name, const char *cmd);
 /* A new empty directory (mode 0755); absolute path. */
 char *h_dir_new(const char *name);
 /* A container id unique to this test; teardown runs `delete --force` on it. */

@@ -237,11 +237,8 @@ static int canary_dir_fd(void) {
 
 START_TEST(test_exec_program_through_leaked_fd) {
   _h_free_ char *copy = copy_runtime("fdexec");
-  _h_free_ char *bundle = h_bundle_new("fdexec");
+  _h_free_ char *bundle = h_bundle_cmd("fdexec", "sleep 300");
   _h_free_ char *id = h_id_new("fdexec");
-  _h_json_ json_t *config = h_config_load(bundle);
-  h_config_set_cmd(config, "sleep 300");
-  h_config_save(bundle, config);
   _h_result_ struct h_result c = rt_copy(copy, -1, "create", "--bundle", bundle, id, NULL);
   ck_assert_msg(c.status == 0, "create: %d %s", c.status, c.err);
   _h_result_ struct h_result s = rt_copy(copy, -1, "start", id, NULL);
@@ -350,12 +347,9 @@ static void check_owner_only(const char *id) {
 }
 
 START_TEST(test_state_dir_is_owner_only) {
-  _h_free_ char *bundle = h_bundle_new("perm");
+  _h_free_ char *bundle = h_bundle_cmd("perm", "echo secret-output; sleep 300");
   _h_free_ char *created = h_id_new("permc");
   _h_free_ char *running = h_id_new("permr");
-  _h_json_ json_t *config = h_config_load(bundle);
-  h_config_set_cmd(config, "echo secret-output; sleep 300");
-  h_config_save(bundle, config);
   /* Whatever the umask the runtime runs with. */
   mode_t old = umask(0);
   _h_result_ struct h_result c = h_rt("create", "--bundle", bundle, created, NULL);

@@ -35,13 +35,9 @@ static bool test_hooks(void) { return h_is_husk() && getenv("HUSK_TEST_HOOKS"); 
 /* A bundle whose process stays up and names the container in its command line, so that a
  * process left behind is found by h_process_mentions. */
 static char *bundle_for(const char *id, const char *cmd) {
-  char *bundle = h_bundle_new("fault");
-  _h_json_ json_t *config = h_config_load(bundle);
   _h_free_ char *line = NULL;
   ck_assert(asprintf(&line, "%s; echo %s", cmd, id) > 0);
-  h_config_set_cmd(config, line);
-  h_config_save(bundle, config);
-  return bundle;
+  return h_bundle_cmd("fault", line);
 }
 
 /* What a dead runtime may have left, after delete --force: "" when nothing. */

@@ -43,13 +43,7 @@ static long long now_ms(void) {
 }
 
 /* A copy of the base bundle running `sh -c cmd`. */
-static char *cmd_bundle(const char *name, const char *cmd) {
-  char *bundle = h_bundle_new(name);
-  _h_json_ json_t *config = h_config_load(bundle);
-  h_config_set_cmd(config, cmd);
-  h_config_save(bundle, config);
-  return bundle;
-}
+static char *cmd_bundle(const char *name, const char *cmd) { return h_bundle_cmd(name, cmd); }
 
 /* busybox httpd on 127.0.0.1:8000 in the container's own network namespace, serving
  * "hello\n"; the shell then waits as the container's pid 1. */
@@ -661,7 +655,12 @@ START_TEST(test_fork_bomb_probe) {
   pid_t mon = monitor_pid(id);
   for (int i = 0; i < 40; i++) { /* about three probes, each killed at its timeout */
     sleep_ms(100);
-    ck_assert_msg(h_husk_zombies() == 0, "a zombie under a husk process after %d ms", i * 100);
+    /* A child that just exited is a zombie until its parent reaps it: only one that stays
+     * half a second counts. */
+    if (h_husk_zombies() > 0) {
+      sleep_ms(500);
+      ck_assert_msg(h_husk_zombies() == 0, "a zombie under a husk process after %d ms", i * 100);
+    }
   }
   _h_json_ json_t *h = health_of(id);
   ck_assert_msg(json_array_size(json_object_get(h, "log")) >= 2, "fewer than two probes ran");

@@ -49,10 +49,7 @@ static void check_nothing_left(const char *prefix) {
 }
 
 START_TEST(test_200_concurrent_lifecycles) {
-  _h_free_ char *bundle = h_bundle_new("stress");
-  _h_json_ json_t *config = h_config_load(bundle);
-  h_config_set_cmd(config, "true");
-  h_config_save(bundle, config);
+  _h_free_ char *bundle = h_bundle_cmd("stress", "true");
   char prefix[32];
   snprintf(prefix, sizeof(prefix), "st%d-", getpid());
   _h_result_ struct h_result r = shell(
@@ -71,10 +68,7 @@ END_TEST
 START_TEST(test_50_concurrent_services) {
   if (!h_is_husk())
     return; /* run -d with a health check is husk's own */
-  _h_free_ char *bundle = h_bundle_new("stress");
-  _h_json_ json_t *config = h_config_load(bundle);
-  h_config_set_cmd(config, "exec sleep 1000");
-  h_config_save(bundle, config);
+  _h_free_ char *bundle = h_bundle_cmd("stress", "exec sleep 1000");
   char prefix[32];
   snprintf(prefix, sizeof(prefix), "sv%d-", getpid());
   _h_result_ struct h_result up = shell(
