@@ -13,7 +13,9 @@
  * detached it is C's, and C's exit hands it to the nearest subreaper (conmon, the containerd
  * shim) or init, so it is never a zombie of a husk that is gone. P, C and G talk over one
  * sync socketpair (sync.h): C sends SYNC_EXEC_PID, G SYNC_CREATED once only the seccomp
- * filter and execve are left, either sends SYNC_ERROR when setup fails. */
+ * filter and execve are left, either sends SYNC_ERROR when setup fails. A detached G, which
+ * no parent-death signal can tie to P, then waits for P's SYNC_RECORDED (the pid file is
+ * written): if P dies before that, G exits instead of running where nobody knows of it. */
 #include "exec.h"
 
 #include <fcntl.h>
@@ -389,8 +391,10 @@ static _Noreturn void process_main(struct exec_ctx *c) {
   test_stop_at("exec:prepared");
   if (sync_send(sync_fd, SYNC_CREATED, 0, NULL, 0, &err) < 0)
     _exit(1);
-  /* With --trace, husk exec prints the records sent so far before this one writes its own. */
-  if (log_trace_enabled() && sync_expect(sync_fd, SYNC_CREATED, &err) < 0)
+  /* With --trace, husk exec prints the records sent so far before this one writes its own;
+   * detached, it also wrote the pid file (an EOF means it died: nobody would know of us). */
+  if (c->o->detach ? sync_expect(sync_fd, SYNC_RECORDED, &err) < 0
+                   : log_trace_enabled() && sync_expect(sync_fd, SYNC_CREATED, &err) < 0)
     _exit(1);
   /* The filter may forbid sendmsg: from here on records go straight to the log. */
   log_forward_to(-1);
@@ -464,7 +468,7 @@ static int drive_exec(struct exec_ctx *c, struct husk_error **err) {
   if (c->pid <= 0)
     return husk_error_set(err, EPROTO, "the joining process sent no pid");
   r = sync_expect(fd, SYNC_CREATED, err);
-  if (r >= 0 && log_trace_enabled())
+  if (r >= 0 && log_trace_enabled() && !c->o->detach)
     r = sync_send(fd, SYNC_CREATED, 0, NULL, 0, err);
   return r;
 }
@@ -534,10 +538,13 @@ static int finish(struct exec_ctx *c, struct husk_error **err) {
   int r = 0;
   if (c->foreground_terminal)
     r = master = terminal_recv_master(c->terminal_fds[0], false, err);
+  test_stop_at("exec:started");
   if (r >= 0 && c->o->pid_file)
     r = container_write_pid_file(c->o->pid_file, c->pid, err);
   if (r >= 0 && !c->o->detach && pidfd < 0)
     r = husk_error_sys(err, "pidfd_open %d", c->pid);
+  if (r >= 0 && c->o->detach)
+    r = sync_send(c->sync_fds[0], SYNC_RECORDED, 0, NULL, 0, err);
   if (r < 0) {
     /* Nobody would know of the process: it does not outlive the failed exec. */
     if (pidfd >= 0)

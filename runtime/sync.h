@@ -33,8 +33,12 @@
  *  process the joiner forks inside the container:
  *   1    joiner  SYNC_EXEC_PID       pid as text      the process exists; its pid as husk sees it
  *   2    process SYNC_CREATED        -                set up: only seccomp and execve are left
- *   3    husk    SYNC_CREATED        -                (--trace only) the records so far are
- *                                                     printed: the process may write its own
+ *   3    husk    SYNC_CREATED        -                (--trace, foreground only) the records
+ *                                                     so far are printed: the process may
+ *                                                     write its own
+ *   3    husk    SYNC_RECORDED       -                (detached only) the pid file is written:
+ *                                                     the process may outlive husk exec; an
+ *                                                     EOF instead makes it exit
  *  SYNC_LOG and SYNC_ERROR as above, from either.
  */
 #pragma once

@@ -89,14 +89,13 @@ static pid_t stopped_process(void) {
 }
 
 /* Run the runtime with argv (after --root) and HUSK_TEST_STOP_AT=step, kill whatever stops at
- * the step, let the command finish, delete --force, and check that nothing is left. */
-static void kill_at_step(const char *step, const char *id, const char *const *args) {
+ * the step, and let the command finish. */
+static void stop_and_kill(const char *step, const char *const *args) {
   const char *argv[24] = {h_runtime(), "--root", h_state_root()};
   size_t n = 3;
   for (size_t i = 0; args[i] && n < 23; i++)
     argv[n++] = args[i];
   argv[n] = NULL;
-  int mounts = h_mount_count();
   setenv("HUSK_TEST_STOP_AT", step, 1);
   struct h_proc *p = h_spawn((char *const *)argv, -1);
   unsetenv("HUSK_TEST_STOP_AT");
@@ -110,6 +109,12 @@ static void kill_at_step(const char *step, const char *id, const char *const *ar
     kill(victim, SIGKILL);
   _h_result_ struct h_result r = h_proc_wait(p, 15000);
   ck_assert_msg(victim, "no process stopped at %s: %d %s", step, r.status, r.err);
+}
+
+/* The same, then delete --force, and check that nothing is left. */
+static void kill_at_step(const char *step, const char *id, const char *const *args) {
+  int mounts = h_mount_count();
+  stop_and_kill(step, args);
   char left[512];
   delete_and_check(id, mounts, left, sizeof(left));
   ck_assert_msg(!left[0], "killed at %s, then delete --force: left%s", step, left);
@@ -182,6 +187,36 @@ START_TEST(test_start_exec_delete_killed_at_each_step) {
     else
       kill_at_step(steps[i], id, (const char *[]){"delete", "--force", id, NULL});
   }
+}
+END_TEST
+
+/* A detached exec killed during setup: its process exits rather than run on inside the
+ * container where nobody knows of it (no pid file, no error). */
+START_TEST(test_detached_exec_killed_at_each_step) {
+  if (!test_hooks())
+    return;
+  _h_free_ char *id = h_id_new("fexecd");
+  _h_free_ char *bundle = bundle_for(id, "sleep 100");
+  _h_result_ struct h_result c = h_rt("create", "--bundle", bundle, id, NULL);
+  ck_assert_msg(c.status == 0, "create: %s", c.err);
+  _h_result_ struct h_result s = h_rt("start", id, NULL);
+  ck_assert_msg(s.status == 0, "start: %s", s.err);
+  const char *const steps[] = {"exec:joined", "exec:prepared", "exec:started"};
+  for (size_t i = 0; i < sizeof(steps) / sizeof(*steps); i++) {
+    _h_free_ char *marker = NULL, *cmd = NULL;
+    ck_assert(asprintf(&marker, "%s-exec-%zu", id, i) > 0);
+    ck_assert(asprintf(&cmd, "sleep 100; : %s", marker) > 0);
+    stop_and_kill(steps[i], (const char *[]){"exec", "-d", id, "sh", "-c", cmd, NULL});
+    bool left = true;
+    for (int k = 0; k < 50 && left; k++) {
+      left = h_process_mentions(marker);
+      if (left)
+        sleep_ms(20);
+    }
+    ck_assert_msg(!left, "husk exec -d killed at %s: its process runs on", steps[i]);
+  }
+  _h_result_ struct h_result d = h_rt("delete", "--force", id, NULL);
+  ck_assert_msg(d.status == 0, "delete: %s", d.err);
 }
 END_TEST
 
@@ -427,6 +462,7 @@ int main(void) {
   tcase_add_test(tc, test_run_killed_at_each_step);
   tcase_add_test(tc, test_run_detached_killed_at_each_step);
   tcase_add_test(tc, test_start_exec_delete_killed_at_each_step);
+  tcase_add_test(tc, test_detached_exec_killed_at_each_step);
   tcase_add_test(tc, test_restart_killed_after_reset);
   tcase_add_test(tc, test_delete_from_journal_killed);
   tcase_add_test(tc, test_corrupt_state_is_listed_and_deleted);
