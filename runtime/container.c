@@ -114,12 +114,13 @@ static void create_ctx_release(struct create_ctx *c, bool failed) {
 }
 
 /* run's conveniences (-m, -u, --stop-signal) change the parsed config, never the bundle's
- * file: merged into a copy of the document, which is parsed again. */
+ * file: merged into the document in memory (not a copy: a config may be megabytes), which is
+ * parsed again. */
 static int patch_config(struct create_ctx *c, struct husk_error **err) {
-  _cleanup_json_ json_t *doc = json_deep_copy(c->spec->doc);
-  if (!doc || json_object_update_recursive(doc, (json_t *)c->opts->config_patch) < 0)
-    return husk_error_set(err, EINVAL, "config.json: cannot apply the run options to it");
+  _cleanup_json_ json_t *doc = json_incref(c->spec->doc);
   spec_free(TAKE_PTR(c->spec));
+  if (json_object_update_recursive(doc, (json_t *)c->opts->config_patch) < 0)
+    return husk_error_set(err, EINVAL, "config.json: cannot apply the run options to it");
   return spec_parse_json(doc, &c->spec, err);
 }
 
@@ -129,7 +130,7 @@ static int load_bundle(struct create_ctx *c, struct husk_error **err) {
     return husk_error_sys(err, "bundle %s", c->opts->bundle);
   _cleanup_free_ char *config = xasprintf("%s/config.json", c->bundle);
   int r = spec_parse_file(config, &c->spec, err);
-  if (r >= 0 && c->opts->config_patch)
+  if (r >= 0 && c->opts->config_patch && json_object_size(c->opts->config_patch) > 0)
     r = patch_config(c, err);
   if (r < 0)
     return r;

@@ -567,15 +567,7 @@ static int parse_document(struct spec *s, struct husk_error **err) {
 }
 
 static int load_json_file(const char *path, json_t **ret, struct husk_error **err) {
-  _cleanup_free_ char *text = NULL;
-  TRY(read_file_at(AT_FDCWD, path, HUSK_FILE_MAX, &text, err));
-  json_error_t jerr;
-  json_t *doc = json_loads(text, 0, &jerr);
-  if (!doc)
-    return husk_error_set(err, EINVAL, "%s: invalid JSON at line %d, column %d: %s", path,
-                          jerr.line, jerr.column, jerr.text);
-  *ret = doc;
-  return 0;
+  return json_load_file_at(AT_FDCWD, path, HUSK_FILE_MAX, ret, err);
 }
 
 int spec_parse_json(json_t *doc, struct spec **ret, struct husk_error **err) {

@@ -173,13 +173,17 @@ int state_write(int dirfd, const struct container_state *st, struct husk_error *
     json_object_set_new(j, "exit", json_pack("{s:i, s:s, s:b}", "code", st->exit_code, "finished",
                                              st->finished ? st->finished : "", "oomKilled",
                                              st->oom_killed));
-  _cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
-  if (strlen(text) > HUSK_FILE_MAX)
+  /* Streamed to the file: the annotations may be megabytes, and are not copied again. */
+  int r = json_write_atomic_at(dirfd, STATE_FILE, j, HUSK_FILE_MAX, 0600, err);
+  if (r == -EFBIG) {
+    if (err)
+      husk_error_free(TAKE_PTR(*err));
     return husk_error_set(err, EFBIG,
-                          "the state of %s would be %zu bytes, over husk's %u MiB (its "
-                          "annotations are too large)",
-                          st->id, strlen(text), HUSK_FILE_MAX >> 20);
-  return write_file_atomic_at(dirfd, STATE_FILE, text, strlen(text), 0600, err);
+                          "the state of %s would be over husk's %u MiB (its annotations are too "
+                          "large)",
+                          st->id, HUSK_FILE_MAX >> 20);
+  }
+  return r;
 }
 
 /* What the monitor adds; each is optional, and a malformed one is ignored (it only informs). */
@@ -203,17 +207,28 @@ static void read_monitor_fields(json_t *j, struct container_state *st) {
   }
 }
 
+static int state_from_json(json_t *j, struct container_state **ret, struct husk_error **err);
+
 int state_read(int dirfd, struct container_state **ret, struct husk_error **err) {
-  _cleanup_free_ char *text = NULL;
-  int r = read_file_at(dirfd, STATE_FILE, HUSK_FILE_MAX, &text, err);
+  _cleanup_json_ json_t *j = NULL;
+  int r = json_load_file_at(dirfd, STATE_FILE, HUSK_FILE_MAX, &j, err);
+  if (r == -EINVAL) {
+    if (err)
+      husk_error_free(TAKE_PTR(*err));
+    return state_from_json(NULL, ret, err);
+  }
   if (r < 0)
     return husk_error_wrap(err, "read container state");
-  return state_parse(text, ret, err);
+  return state_from_json(j, ret, err);
 }
 
 int state_parse(const char *text, struct container_state **ret, struct husk_error **err) {
-  json_error_t jerr;
-  _cleanup_json_ json_t *j = json_loads(text, 0, &jerr);
+  _cleanup_json_ json_t *j = json_loads(text, 0, NULL);
+  return state_from_json(j, ret, err);
+}
+
+/* j is NULL when the file was not JSON at all. */
+static int state_from_json(json_t *j, struct container_state **ret, struct husk_error **err) {
   const char *id, *bundle, *rootfs, *created;
   int pid, owner, started, flags;
   json_int_t start_time;

@@ -130,24 +130,142 @@ int write_file_at(int dirfd, const char *path, const char *data, struct husk_err
   return 0;
 }
 
-int write_file_atomic_at(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
-                         struct husk_error **err) {
+/* Temp file, fill (which returns 0 or an errno), fsync, rename; the temp file never stays. */
+static int write_atomic_with(int dirfd, const char *name, mode_t mode,
+                             int (*fill)(int fd, void *arg), void *arg, struct husk_error **err) {
   _cleanup_free_ char *tmp = xasprintf(".%s.tmp", name);
   _cleanup_close_ int fd =
       openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
   if (fd < 0)
     return husk_error_sys(err, "create %s", tmp);
-  if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
-    int e = errno;
+  int e = fill(fd, arg);
+  if (!e && fsync(fd) < 0)
+    e = errno;
+  if (e) {
     unlinkat(dirfd, tmp, 0);
     return husk_error_errno(err, e, "write %s", tmp);
   }
   if (renameat(dirfd, tmp, dirfd, name) < 0) {
-    int e = errno;
+    e = errno;
     unlinkat(dirfd, tmp, 0);
     return husk_error_errno(err, e, "rename %s to %s", tmp, name);
   }
   return 0;
+}
+
+struct buffer_ref {
+  const char *data;
+  size_t len;
+};
+
+static int fill_buffer(int fd, void *arg) {
+  const struct buffer_ref *b = arg;
+  return write_all(fd, b->data, b->len) < 0 ? errno : 0;
+}
+
+int write_file_atomic_at(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
+                         struct husk_error **err) {
+  struct buffer_ref b = {data, len};
+  return write_atomic_with(dirfd, name, mode, fill_buffer, &b, err);
+}
+
+/* jansson reads and writes JSON in small pieces through these: one buffer between it and
+ * the fd, and a count of the bytes that enforces max. */
+struct json_stream {
+  int fd;
+  size_t max, total, pos, len;
+  int error;
+  const json_t *j;
+  char buf[65536];
+};
+
+static size_t stream_read(void *out, size_t want, void *arg) {
+  struct json_stream *s = arg;
+  while (s->pos == s->len) {
+    ssize_t n = read(s->fd, s->buf, sizeof(s->buf));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      s->error = errno;
+      return (size_t)-1;
+    }
+    if (n == 0)
+      return 0;
+    s->total += (size_t)n;
+    if (s->total > s->max) {
+      s->error = EFBIG;
+      return (size_t)-1;
+    }
+    s->pos = 0;
+    s->len = (size_t)n;
+  }
+  size_t n = want < s->len - s->pos ? want : s->len - s->pos;
+  memcpy(out, s->buf + s->pos, n);
+  s->pos += n;
+  return n;
+}
+
+int json_load_file_at(int dirfd, const char *path, size_t max, json_t **ret,
+                      struct husk_error **err) {
+  _cleanup_free_ struct json_stream *s = xcalloc(1, sizeof(*s));
+  s->max = max;
+  s->fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+  if (s->fd < 0)
+    return husk_error_sys(err, "open %s", path);
+  json_error_t jerr;
+  json_t *j = json_load_callback(stream_read, s, 0, &jerr);
+  close(s->fd);
+  if (s->error == EFBIG)
+    return husk_error_set(err, EFBIG, "read %s: larger than %zu bytes", path, max);
+  if (s->error)
+    return husk_error_errno(err, s->error, "read %s", path);
+  if (!j)
+    return husk_error_set(err, EINVAL, "%s: invalid JSON at line %d, column %d: %s", path,
+                          jerr.line, jerr.column, jerr.text);
+  *ret = j;
+  return 0;
+}
+
+static int stream_flush(struct json_stream *s) {
+  if (write_all(s->fd, s->buf, s->len) < 0)
+    return errno;
+  s->len = 0;
+  return 0;
+}
+
+static int stream_write(const char *data, size_t len, void *arg) {
+  struct json_stream *s = arg;
+  s->total += len;
+  if (s->total > s->max) {
+    s->error = EFBIG;
+    return -1;
+  }
+  while (len > 0) {
+    if (s->len == sizeof(s->buf) && (s->error = stream_flush(s)))
+      return -1;
+    size_t n = len < sizeof(s->buf) - s->len ? len : sizeof(s->buf) - s->len;
+    memcpy(s->buf + s->len, data, n);
+    s->len += n;
+    data += n;
+    len -= n;
+  }
+  return 0;
+}
+
+static int fill_json(int fd, void *arg) {
+  struct json_stream *s = arg;
+  s->fd = fd;
+  if (json_dump_callback(s->j, stream_write, s, JSON_COMPACT) < 0)
+    return s->error ? s->error : ENOMEM;
+  return stream_flush(s);
+}
+
+int json_write_atomic_at(int dirfd, const char *name, const json_t *j, size_t max, mode_t mode,
+                         struct husk_error **err) {
+  _cleanup_free_ struct json_stream *s = xcalloc(1, sizeof(*s));
+  s->max = max;
+  s->j = j;
+  return write_atomic_with(dirfd, name, mode, fill_json, s, err);
 }
 
 int mkdir_p(const char *path, mode_t mode, struct husk_error **err) {

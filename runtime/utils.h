@@ -75,6 +75,16 @@ int write_file_at(int dirfd, const char *path, const char *data, struct husk_err
 int write_file_atomic_at(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
                          struct husk_error **err);
 
+/* JSON files of up to max bytes, streamed through a small buffer rather than held whole as
+ * text (a config.json may be megabytes: the parsed tree is all that stays). Reading: an
+ * I/O error or a file over max fails before the parse ends ("read PATH: larger than N
+ * bytes"), invalid JSON as "PATH: invalid JSON at line L, column C: reason" (EINVAL).
+ * Writing: compact, atomically as write_file_atomic_at; over max is EFBIG with no file left. */
+int json_load_file_at(int dirfd, const char *path, size_t max, json_t **ret,
+                      struct husk_error **err);
+int json_write_atomic_at(int dirfd, const char *name, const json_t *j, size_t max, mode_t mode,
+                         struct husk_error **err);
+
 ssize_t read_all(int fd, void *buf, size_t len);
 ssize_t write_all(int fd, const void *buf, size_t len);
 

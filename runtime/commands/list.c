@@ -119,8 +119,8 @@ int cmd_list(int argc, char **argv, const struct global_options *g, struct husk_
     json_t *ct;
     json_array_foreach(all, i, ct) printf("%s\n", json_string_value(json_object_get(ct, "id")));
   } else if (json) {
-    _cleanup_free_ char *text = json_dumps(all, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    printf("%s\n", text);
+    json_dumpf(all, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    putchar('\n');
   } else {
     print_table(all);
   }

@@ -35,7 +35,8 @@ int cmd_state(int argc, char **argv, const struct global_options *g, struct husk
   if (json_object_size(husk) > 0)
     json_object_set(j, "husk", husk);
   json_decref(husk);
-  _cleanup_free_ char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-  printf("%s\n", text);
+  /* Straight to stdout: the annotations may be megabytes. */
+  json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+  putchar('\n');
   return 0;
 }
