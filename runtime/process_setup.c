@@ -2,8 +2,10 @@
  * container's process, up to execve — one sequence for the init and for `husk exec`. */
 #include "process_setup.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -66,7 +68,29 @@ static int close_foreign_fds(const struct process_setup *s, struct husk_error **
   return 0;
 }
 
-/* The fds husk keeps to the end close when the program is executed. */
+/* Without CLOSE_RANGE_CLOEXEC (before Linux 5.11): each fd /proc/self/fd lists. */
+static int mark_listed_fds_cloexec(unsigned first) {
+  DIR *d = opendir("/proc/self/fd");
+  if (!d)
+    return -1;
+  int self = dirfd(d);
+  for (struct dirent *e; (e = readdir(d));) {
+    int fd = atoi(e->d_name);
+    if (e->d_name[0] == '.' || fd < (int)first || fd == self)
+      continue;
+    int flags = fcntl(fd, F_GETFD);
+    if (flags >= 0 && fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0) {
+      closedir(d);
+      return -1;
+    }
+  }
+  closedir(d);
+  return 0;
+}
+
+/* The fds husk keeps to the end close when the program is executed. Done before an early
+ * seccomp filter is loaded: the profiles of older Docker, containerd and Kubernetes releases
+ * do not allow close_range. */
 static int mark_kept_fds_cloexec(const struct process_setup *s, struct husk_error **err) {
   unsigned first = 3 + (unsigned)s->preserve_fds;
   for (unsigned fd = 3; fd < first; fd++) {
@@ -77,8 +101,10 @@ static int mark_kept_fds_cloexec(const struct process_setup *s, struct husk_erro
   long r = syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC);
   TRACE(r, "the fds husk still needs close when the program is executed",
         "close_range(%u, ~0U, CLOSE_RANGE_CLOEXEC)", first);
+  if (r < 0 && (errno == ENOSYS || errno == EINVAL))
+    r = mark_listed_fds_cloexec(first);
   if (r < 0)
-    return husk_error_sys(err, "close_range");
+    return husk_error_sys(err, "mark fds close-on-exec");
   return 0;
 }
 
@@ -142,6 +168,9 @@ int process_prepare(struct process_setup *s, struct process_plan *plan, struct h
   r = process_set_rlimits(proc, err);
   if (r < 0)
     return r;
+  r = mark_kept_fds_cloexec(s, err);
+  if (r < 0)
+    return r;
   r = load_seccomp(s, true, err);
   if (r < 0)
     return r;
@@ -157,10 +186,7 @@ int process_prepare(struct process_setup *s, struct process_plan *plan, struct h
   r = process_set_no_new_privs(proc, err);
   if (r < 0)
     return r;
-  r = process_make_undumpable(err);
-  if (r < 0)
-    return r;
-  return mark_kept_fds_cloexec(s, err);
+  return process_make_undumpable(err);
 }
 
 int process_execve(const struct process_setup *s, const struct process_plan *plan, int report_fd,

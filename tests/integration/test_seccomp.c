@@ -109,6 +109,18 @@ START_TEST(test_without_no_new_privileges) {
 }
 END_TEST
 
+/* Profiles of older Docker, containerd and Kubernetes releases (and the OCI validation
+ * suite's) do not list close_range: a filter loaded early (no noNewPrivileges) must not stop
+ * the runtime's own set-up, and the process still gets only its own fds. */
+START_TEST(test_early_filter_without_close_range) {
+  _h_result_ struct h_result r = run_with(
+      "noclose", "ls /proc/self/fd | tr '\\n' ' '; grep '^Seccomp:' /proc/self/status",
+      deny("close_range", 1), allow_new_privileges);
+  ck_assert_msg(r.status == 0, "run: %d %s", r.status, r.err);
+  ck_assert_msg(strstr(r.out, "0 1 2 3 Seccomp:\t2\n"), "out: %s", r.out);
+}
+END_TEST
+
 static void as_user_1000(json_t *config) {
   h_config_set(config, "process.user", json_pack("{s:i, s:i}", "uid", 1000, "gid", 1000));
 }
@@ -273,6 +285,7 @@ int main(void) {
   tcase_add_test(tc, test_denied_with_errno_ret);
   tcase_add_test(tc, test_argument_filter);
   tcase_add_test(tc, test_without_no_new_privileges);
+  tcase_add_test(tc, test_early_filter_without_close_range);
   tcase_add_test(tc, test_non_root_user);
   tcase_add_test(tc, test_unknown_syscall_skipped);
   tcase_add_test(tc, test_flags);
