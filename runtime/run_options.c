@@ -209,7 +209,7 @@ int stop_signal_of(const json_t *annotations, struct husk_error **err) {
   static const char *const keys[] = {STOP_SIGNAL_ANNOTATION, STOP_SIGNAL_ANNOTATION_CONTAINERD};
   for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
     const char *v = json_string_value(json_object_get(annotations, keys[i]));
-    if (!v)
+    if (!v || !*v) /* umoci writes the image's unset StopSignal as "" */
       continue;
     int sig = signal_parse(v, err);
     return sig < 0 ? husk_error_wrap(err, "annotations[\"%s\"]", keys[i]) : sig;

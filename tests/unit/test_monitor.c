@@ -94,6 +94,11 @@ START_TEST(stop_signals) {
   ck_assert_int_eq(stop_signal_of(num, &err), SIGINT);
   _cleanup_json_ json_t *ctrd = annotations(STOP_SIGNAL_ANNOTATION_CONTAINERD, "USR1");
   ck_assert_int_eq(stop_signal_of(ctrd, &err), SIGUSR1);
+  /* umoci unpack writes an image's unset StopSignal as "": not set */
+  _cleanup_json_ json_t *empty = annotations(STOP_SIGNAL_ANNOTATION, "");
+  ck_assert_int_eq(stop_signal_of(empty, &err), SIGTERM);
+  json_object_set_new(empty, STOP_SIGNAL_ANNOTATION_CONTAINERD, json_string("SIGINT"));
+  ck_assert_int_eq(stop_signal_of(empty, &err), SIGINT);
   _cleanup_json_ json_t *bad = annotations(STOP_SIGNAL_ANNOTATION, "SIGNOPE");
   ck_assert_int_lt(stop_signal_of(bad, &err), 0);
   ck_assert_ptr_nonnull(strstr(err->message, STOP_SIGNAL_ANNOTATION));
