@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -78,11 +80,42 @@ static int open_pty(int *ret_master, int *ret_slave, struct husk_error **err) {
   return 0;
 }
 
-int console_setup(int socket_fd, const struct spec_process *proc, struct husk_error **err) {
+/* The runtime-spec binds the pty over the container's /dev/console (made as an empty file
+ * when missing, never through a symlink), for the programs that open it: getty, systemd. */
+static int bind_dev_console(int slave, struct husk_error **err) {
+  _cleanup_close_ int made =
+      open("/dev/console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (made < 0 && errno != EEXIST)
+    return husk_error_sys(err, "create /dev/console");
+  _cleanup_close_ int target = open("/dev/console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (target < 0 || fstat(target, &st) < 0)
+    return husk_error_sys(err, "open /dev/console");
+  if (S_ISLNK(st.st_mode) || S_ISDIR(st.st_mode))
+    return husk_error_set(err, EINVAL, "/dev/console: a %s, not a file to bind the pty on",
+                          S_ISLNK(st.st_mode) ? "symlink" : "directory");
+  char src[32], dst[32];
+  snprintf(src, sizeof(src), "/proc/self/fd/%d", slave);
+  snprintf(dst, sizeof(dst), "/proc/self/fd/%d", target);
+  int r = mount(src, dst, NULL, MS_BIND, NULL);
+  TRACE(r, "the container's /dev/console is its terminal (runtime-spec)",
+        "mount(pty slave, \"/dev/console\", NULL, MS_BIND)");
+  if (r < 0)
+    return husk_error_sys(err, "bind the pty over /dev/console");
+  return 0;
+}
+
+int console_setup(int socket_fd, const struct spec_process *proc, bool bind_console,
+                  struct husk_error **err) {
   _cleanup_close_ int master = -1, slave = -1;
   int r = open_pty(&master, &slave, err);
   if (r < 0)
     return r;
+  if (bind_console) {
+    r = bind_dev_console(slave, err);
+    if (r < 0)
+      return r;
+  }
   if (proc->has_console_size) {
     struct winsize ws = {.ws_row = (unsigned short)proc->console_height,
                          .ws_col = (unsigned short)proc->console_width};

@@ -158,6 +158,7 @@ static int prepare_process(struct init_args *a, struct process_plan *plan,
       .console_fd = TAKE_FD(a->console_fd),
       .preserve_fds = a->preserve_fds,
       .no_new_keyring = a->no_new_keyring,
+      .bind_console = true,
       .keep_fds = keep,
       .n_keep_fds = ARRAY_SIZE(keep),
   };

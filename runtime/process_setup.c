@@ -124,7 +124,7 @@ static int prepare_environment(struct process_setup *s, struct process_plan *pla
   const struct spec_process *proc = s->proc;
   int r = 0;
   if (s->console_fd >= 0) {
-    r = console_setup(s->console_fd, proc, err);
+    r = console_setup(s->console_fd, proc, s->bind_console, err);
     closep(&s->console_fd);
     if (r < 0)
       return r;

@@ -20,6 +20,7 @@ struct process_setup {
                           process_prepare */
   int preserve_fds;    /* fds 3 .. 3+preserve_fds-1 reach the process */
   bool no_new_keyring; /* keep the caller's session keyring */
+  bool bind_console;   /* the container's init: its pty is bound over /dev/console */
   const int *keep_fds; /* husk's own fds still needed until execve (sync socket, exec fifo); */
   size_t n_keep_fds;   /* every other fd beyond stdio and the preserved ones is closed */
 };

@@ -149,6 +149,23 @@ START_TEST(test_run_terminal_shell) {
 }
 END_TEST
 
+/* The runtime-spec: with process.terminal, the container's /dev/console is its pty. */
+START_TEST(test_run_terminal_dev_console) {
+  _h_free_ char *bundle = terminal_bundle(
+      "console", json_pack("[s, s, s]", "sh", "-c",
+                           "[ /dev/console -ef /proc/self/fd/0 ] && echo console-is-pty; "
+                           "echo written-to-console >/dev/console"));
+  _h_free_ char *id = h_id_new("console");
+  struct on_pty t;
+  spawn_on_pty(&t, 24, 80, "run", "--bundle", bundle, id, NULL);
+  int status = pty_wait(&t, 10000);
+  ck_assert_msg(status == 0, "run: %d, output: %s", status, t.out);
+  ck_assert_msg(strstr(t.out, "console-is-pty"), "output: %s", t.out);
+  ck_assert_msg(strstr(t.out, "written-to-console"), "output: %s", t.out);
+  pty_close(&t);
+}
+END_TEST
+
 /* Even a husk killed outright leaves the terminal as it found it (its helper restores it). */
 START_TEST(test_run_terminal_restored_after_kill) {
   /* runc restores the terminal itself, which a SIGKILL cuts short: husk only. */
@@ -289,6 +306,7 @@ int main(void) {
   Suite *s = suite_create("terminal");
   TCase *tc = h_tcase("terminal");
   tcase_add_test(tc, test_run_terminal_shell);
+  tcase_add_test(tc, test_run_terminal_dev_console);
   tcase_add_test(tc, test_run_terminal_restored_after_kill);
   tcase_add_test(tc, test_run_terminal_resize);
   tcase_add_test(tc, test_run_terminal_without_a_terminal);
