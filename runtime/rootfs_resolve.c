@@ -159,9 +159,11 @@ static int resolve(bool walk_only, int root_fd, const char *path, int flags) {
 }
 
 /* Make the missing components of path, one at a time, each parent found by resolving the
- * prefix from root_fd again so a symlink on the way still resolves inside the rootfs. */
+ * prefix from root_fd again so a symlink on the way still resolves inside the rootfs. A
+ * dangling symlink on the way is followed as runc does: its target is made, inside the rootfs
+ * (the path is rewritten with the link's target and resolved again from root_fd). */
 static int create_in_root(bool walk_only, int root_fd, const char *path, int flags, bool create_dir,
-                          struct husk_error **err) {
+                          unsigned links, struct husk_error **err) {
   _cleanup_free_ char *prefix = xmalloc(strlen(path) + 2);
   _cleanup_close_ int parent = -1;
   size_t plen = 0;
@@ -199,6 +201,21 @@ static int create_in_root(bool walk_only, int root_fd, const char *path, int fla
       }
       if (r < 0 && errno != EEXIST)
         return husk_error_sys(err, "resolve %s in rootfs: create %s", path, prefix);
+      char target[PATH_MAX];
+      ssize_t n = r < 0 ? readlinkat(pfd, base, target, sizeof target - 1) : -1;
+      if (n > 0) {
+        if (++links > MAX_SYMLINKS)
+          return husk_error_errno(err, ELOOP, "resolve %s in rootfs", path);
+        target[n] = '\0';
+        size_t dir_len = plen - len - 1; /* the prefix without "/name" */
+        _cleanup_free_ char *next =
+            target[0] == '/'
+                ? xasprintf("%s%s%s", target, *p ? "/" : "", p)
+                : xasprintf("%.*s/%s%s%s", (int)dir_len, prefix, target, *p ? "/" : "", p);
+        TRACE(0, "a dangling symlink on the way: make its target, inside the rootfs",
+              "readlinkat(\"%s\") = \"%s\"", prefix, target);
+        return create_in_root(walk_only, root_fd, next, flags, create_dir, links, err);
+      }
       fd = resolve(walk_only, root_fd, prefix, want);
     }
     if (fd < 0)
@@ -217,7 +234,7 @@ static int open_in_root(bool walk_only, int root_fd, const char *path, int flags
     return fd;
   if (fd != -ENOENT || !create || strspn(path, "/") == strlen(path))
     return husk_error_errno(err, -fd, "resolve %s in rootfs", path);
-  return create_in_root(walk_only, root_fd, path, flags, create_dir, err);
+  return create_in_root(walk_only, root_fd, path, flags, create_dir, 0, err);
 }
 
 int rootfs_open_in_root(int root_fd, const char *path, int flags, bool create, bool create_dir,

@@ -287,6 +287,48 @@ START_TEST(test_symlink_mount_destination_stays_inside) {
 }
 END_TEST
 
+/* A destination that is a dangling symlink: its target is made inside the rootfs and mounted
+ * on, as runc does, even when the link's target reads as a path out of it. */
+START_TEST(test_dangling_symlink_mount_destination) {
+  _h_free_ char *bundle = h_bundle_new("dangle");
+  _h_free_ char *name = NULL, *abs = NULL, *rel = NULL, *file = NULL, *cmd = NULL;
+  _h_free_ char *host_abs = NULL, *host_rel = NULL, *in_abs = NULL, *in_rel = NULL;
+  ck_assert(asprintf(&name, "husk-it-dangle-%d", (int)getpid()) > 0);
+  ck_assert(asprintf(&abs, "%s/rootfs/dangle-abs", bundle) > 0);
+  ck_assert(asprintf(&rel, "%s/rootfs/dangle-rel", bundle) > 0);
+  ck_assert(asprintf(&host_abs, "/tmp/%s/deep", name) > 0);
+  ck_assert(asprintf(&host_rel, "/%s-file", name) > 0);
+  ck_assert(asprintf(&in_abs, "%s/rootfs%s", bundle, host_abs) > 0);
+  ck_assert(asprintf(&in_rel, "%s/rootfs%s", bundle, host_rel) > 0);
+  ck_assert_int_eq(symlink(host_abs, abs), 0);
+  _h_free_ char *rel_target = NULL;
+  ck_assert(asprintf(&rel_target, "../../../../..%s", host_rel) > 0);
+  ck_assert_int_eq(symlink(rel_target, rel), 0);
+  ck_assert(asprintf(&file, "%s/config.json", bundle) > 0);
+  ck_assert(asprintf(&cmd, "grep -c -e ' %s ' -e ' %s ' /proc/self/mountinfo", host_abs,
+                     host_rel) > 0);
+  _h_free_ char *id = h_id_new("dangle");
+  _h_json_ json_t *config = h_config_load(bundle);
+  h_config_set_cmd(config, cmd);
+  h_config_add_mount(config, "/dangle-abs", "tmpfs", "tmpfs", "size=1m", NULL);
+  h_config_add_mount(config, "/dangle-rel", "bind", file, "bind", "ro", NULL);
+  h_config_save(bundle, config);
+  int mounts_before = h_mount_count();
+  _h_result_ struct h_result r = h_rt("run", "--bundle", bundle, id, NULL);
+  bool escaped = h_exists(host_abs) || h_exists(host_rel);
+  _h_free_ char *host_dir = NULL;
+  ck_assert(asprintf(&host_dir, "/tmp/%s", name) > 0);
+  unlink(host_rel);
+  rmdir(host_abs);
+  rmdir(host_dir);
+  ck_assert_msg(!escaped, "a dangling symlink's target was made on the host");
+  ck_assert_int_eq(h_mount_count(), mounts_before);
+  ck_assert_msg(r.status == 0, "run: %d %s", r.status, r.err);
+  ck_assert_msg(strcmp(r.out, "2\n") == 0, "mounts at the links' targets: %s", r.out);
+  ck_assert_msg(h_exists(in_abs) && h_exists(in_rel), "the targets were not made in the rootfs");
+}
+END_TEST
+
 static void app_user(json_t *config) {
   h_config_set(config, "process.user", json_pack("{s:i, s:i}", "uid", 1000, "gid", 1000));
   h_config_set(config, "process.cwd", json_string("/home/app"));
@@ -333,6 +375,7 @@ int main(void) {
   tcase_add_test(tc, test_readonly_root);
   tcase_add_test(tc, test_masked_and_readonly_paths);
   tcase_add_test(tc, test_symlink_mount_destination_stays_inside);
+  tcase_add_test(tc, test_dangling_symlink_mount_destination);
   tcase_add_test(tc, test_process_user_cwd_env);
   tcase_add_test(tc, test_trace);
   suite_add_tcase(s, tc);
