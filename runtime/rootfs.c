@@ -683,14 +683,48 @@ static int mount_default_dev(int root_fd, struct husk_error **err) {
   return 0;
 }
 
+/* The mount point the rootfs directory is on: where the mount id changes going up. */
+static char *mount_point_of(const char *path) {
+  char *p = xstrdup(path);
+  struct statx here, up;
+  while (strcmp(p, "/") != 0) {
+    _cleanup_free_ char *parent = xasprintf("%s/..", p);
+    if (statx(AT_FDCWD, p, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &here) < 0 ||
+        statx(AT_FDCWD, parent, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &up) < 0 ||
+        !(here.stx_mask & STATX_MNT_ID) || here.stx_mnt_id != up.stx_mnt_id)
+      break;
+    char *slash = strrchr(p, '/');
+    if (slash == p)
+      slash[1] = '\0';
+    else
+      *slash = '\0';
+  }
+  return p;
+}
+
 int rootfs_prepare(const struct spec *spec, const char *rootfs, bool in_user_ns,
                    struct husk_error **err) {
   unsigned long prop = spec->linux_.rootfs_propagation;
-  /* Nothing mounted from here on may reach the host. With a configured propagation, runc's
-   * rslave still lets host mounts in; the configured one goes on the rootfs at the end. */
-  if (do_mount(NULL, "/", NULL, MS_REC | (prop ? MS_SLAVE : MS_PRIVATE), NULL,
-               "keep the container's mounts out of the host") < 0)
+  if (prop & MS_SHARED) {
+    /* rshared (containerd's CRI for a Bidirectional volume, podman's :rshared): as runc, the
+     * tree keeps the host's peer groups, so a volume's mounts reach the host and back; only
+     * the mount the rootfs is on is made private, so the rootfs and what is mounted in it
+     * stay the container's (and pivot_root accepts it). */
+    if (do_mount(NULL, "/", NULL, prop, NULL, "linux.rootfsPropagation: share the host's mounts") <
+        0)
+      return husk_error_sys(err, "linux.rootfsPropagation: set %s on /",
+                            spec->linux_.rootfs_propagation_name);
+    _cleanup_free_ char *mp = mount_point_of(rootfs);
+    if (do_mount(NULL, mp, NULL, MS_PRIVATE, NULL,
+                 "the rootfs's own mount stays out of the host's peer group") < 0)
+      return husk_error_sys(err, "make %s private", mp);
+  } else if (do_mount(NULL, "/", NULL, MS_REC | (prop ? MS_SLAVE : MS_PRIVATE), NULL,
+                      "keep the container's mounts out of the host") < 0) {
+    /* Nothing mounted from here on may reach the host. With a configured propagation,
+     * runc's rslave still lets host mounts in; the configured one goes on the rootfs at the
+     * end. */
     return husk_error_sys(err, "make / %s", prop ? "rslave" : "rprivate");
+  }
   if (do_mount(rootfs, rootfs, "bind", MS_BIND | MS_REC, NULL,
                "pivot_root needs the rootfs to be a mount point") < 0)
     return husk_error_sys(err, "bind %s onto itself", rootfs);

@@ -460,6 +460,15 @@ void h_config_add_mount(json_t *config, const char *dst, const char *type, const
                             "options", options));
 }
 
+void h_config_add_cap(json_t *config, const char *cap) {
+  const char *sets[] = {"bounding", "effective", "permitted"};
+  for (size_t i = 0; i < 3; i++) {
+    _h_free_ char *path = NULL;
+    ck_assert(asprintf(&path, "process.capabilities.%s", sets[i]) > 0);
+    h_config_append(config, path, json_string(cap));
+  }
+}
+
 void h_config_add_namespace(json_t *config, const char *type) {
   h_config_remove_namespace(config, type);
   h_config_append(config, "linux.namespaces", json_pack("{s:s}", "type", type));

@@ -62,6 +62,8 @@ void h_config_set_cmd(json_t *config, const char *cmd);
 /* mounts += {destination, type, source, options}; options are NULL-terminated. */
 void h_config_add_mount(json_t *config, const char *dst, const char *type, const char *src, ...)
     __attribute__((sentinel));
+/* process.capabilities' bounding, effective and permitted sets += cap */
+void h_config_add_cap(json_t *config, const char *cap);
 void h_config_add_namespace(json_t *config, const char *type);
 void h_config_remove_namespace(json_t *config, const char *type);
 

@@ -329,6 +329,39 @@ START_TEST(test_dangling_symlink_mount_destination) {
 }
 END_TEST
 
+/* rootfsPropagation rshared and a volume with rshared (containerd's CRI for Bidirectional,
+ * what CSI node plugins need): the volume stays in the host's peer group, so a mount made
+ * in the container under it shows on the host, and the container's own mounts do not. */
+START_TEST(test_rshared_volume_propagates_to_host) {
+  char dir[] = "/tmp/husk-it-rshared-XXXXXX";
+  ck_assert(mkdtemp(dir));
+  ck_assert_int_eq(mount("vol", dir, "tmpfs", 0, "size=1m"), 0);
+  ck_assert_int_eq(mount(NULL, dir, NULL, MS_SHARED, NULL), 0);
+  _h_free_ char *sub = NULL;
+  ck_assert(asprintf(&sub, "%s/sub", dir) > 0);
+  ck_assert_int_eq(mkdir(sub, 0755), 0);
+  _h_free_ char *bundle = h_bundle_new("rshared");
+  _h_free_ char *id = h_id_new("rshared");
+  _h_json_ json_t *config = h_config_load(bundle);
+  h_config_set_cmd(config, "mount -t tmpfs inner /vol/sub && echo mounted");
+  h_config_add_cap(config, "CAP_SYS_ADMIN");
+  h_config_add_mount(config, "/vol", "bind", dir, "rbind", "rshared", NULL);
+  h_config_set(config, "linux.rootfsPropagation", json_string("rshared"));
+  h_config_save(bundle, config);
+  int mounts_before = h_mount_count();
+  _h_result_ struct h_result r = h_rt("run", "--bundle", bundle, id, NULL);
+  bool propagated = h_mounted_under(sub);
+  int mounts_after = h_mount_count();
+  umount2(sub, MNT_DETACH);
+  umount2(dir, MNT_DETACH);
+  rmdir(dir);
+  ck_assert_msg(r.status == 0, "run: %d %s", r.status, r.err);
+  ck_assert_msg(strstr(r.out, "mounted"), "out: %s", r.out);
+  ck_assert_msg(propagated, "the container's mount under the rshared volume is not on the host");
+  ck_assert_int_eq(mounts_after, mounts_before + 1);
+}
+END_TEST
+
 static void app_user(json_t *config) {
   h_config_set(config, "process.user", json_pack("{s:i, s:i}", "uid", 1000, "gid", 1000));
   h_config_set(config, "process.cwd", json_string("/home/app"));
@@ -376,6 +409,7 @@ int main(void) {
   tcase_add_test(tc, test_masked_and_readonly_paths);
   tcase_add_test(tc, test_symlink_mount_destination_stays_inside);
   tcase_add_test(tc, test_dangling_symlink_mount_destination);
+  tcase_add_test(tc, test_rshared_volume_propagates_to_host);
   tcase_add_test(tc, test_process_user_cwd_env);
   tcase_add_test(tc, test_trace);
   suite_add_tcase(s, tc);
