@@ -26,6 +26,7 @@
 #include "log.h"
 #include "namespaces/namespaces.h"
 #include "process.h"
+#include "rootfs.h"
 #include "seccomp/seccomp.h"
 #include "spec.h"
 #include "state.h"
@@ -48,6 +49,8 @@ struct create_ctx {
   int pidfd;
   bool state_dir_made;
   struct seccomp_program *seccomp; /* compiled here, loaded by the init */
+  bool host_mounts;                /* no mount namespace: the init mounts below the rootfs
+                                      in ours (unmounted again if create fails) */
   struct cgroup *cgroup;           /* made before the clone; removed again if create fails */
   int cgroup_fd;                   /* its v2 directory for CLONE_INTO_CGROUP, else -1 */
   bool unshare_cgroupns;           /* the init makes its cgroup namespace once moved in */
@@ -92,6 +95,8 @@ static void create_ctx_release(struct create_ctx *c, bool failed) {
   }
   if (failed && c->pidfd >= 0)
     close(c->pidfd);
+  if (failed && c->host_mounts && c->pid > 0)
+    rootfs_unmount_under(c->rootfs, NULL);
   if (failed && c->cgroup)
     cgroup_destroy(c->cgroup, NULL);
   cgroup_free(c->cgroup);
@@ -163,10 +168,21 @@ static int plan_namespaces(struct create_ctx *c, struct husk_error **err) {
       return husk_error_wrap(err, "linux.namespaces[%zu].path", i);
     c->ns_fds[ns_type_index(ns->type)] = fd;
   }
-  const struct spec_namespace *mnt = spec_namespace(c->spec, CLONE_NEWNS);
-  if (!mnt || mnt->path)
+  /* Without a mount namespace, as runc: the rootfs is only chroot()ed into, and what the
+   * config mounts goes below it in ours. What would change mounts outside it is refused. */
+  c->host_mounts = !spec_namespace(c->spec, CLONE_NEWNS);
+  const char *needs_mnt = !c->host_mounts             ? NULL
+                          : lx->masked_paths && *lx->masked_paths ? "linux.maskedPaths"
+                          : lx->readonly_paths && *lx->readonly_paths ? "linux.readonlyPaths"
+                          : c->spec->root.readonly   ? "root.readonly"
+                          : lx->rootfs_propagation   ? "linux.rootfsPropagation"
+                          : c->opts->no_pivot        ? "--no-pivot"
+                                                     : NULL;
+  if (needs_mnt)
     return husk_error_set(err, EINVAL,
-                          "linux.namespaces: husk needs a new mount namespace to build the rootfs");
+                          "%s: needs a mount namespace of the container's own (linux.namespaces "
+                          "has none)",
+                          needs_mnt);
   const struct spec_namespace *user = spec_namespace(c->spec, CLONE_NEWUSER);
   bool new_user = user && !user->path;
   if (new_user && (lx->n_uid_mappings == 0 || lx->n_gid_mappings == 0))
@@ -175,10 +191,11 @@ static int plan_namespaces(struct create_ctx *c, struct husk_error **err) {
   if (!new_user && (lx->n_uid_mappings || lx->n_gid_mappings))
     return husk_error_set(err, EINVAL,
                           "linux.uidMappings: mappings are given but no new user namespace is asked for");
-  const struct spec_namespace *uts = spec_namespace(c->spec, CLONE_NEWUTS);
-  if ((c->spec->hostname || c->spec->domainname) && (!uts || uts->path))
+  /* As runc: a uts namespace joined by path is the container's too, and takes its names. */
+  if ((c->spec->hostname || c->spec->domainname) && !spec_namespace(c->spec, CLONE_NEWUTS))
     return husk_error_set(err, EINVAL,
-                          "hostname: setting a hostname needs a new uts namespace");
+                          "hostname: setting a hostname needs a uts namespace of the container's "
+                          "own (linux.namespaces has none)");
   return 0;
 }
 
@@ -555,6 +572,7 @@ static int record_created(struct create_ctx *c, struct husk_error **err) {
       .annotations = ann,
       .clone_flags = c->clone_flags,
       .cgroup = cgroup,
+      .host_mounts = c->host_mounts ? c->rootfs : NULL,
   };
   int r = state_write(c->state_fd, &st, err);
   if (r < 0)
@@ -612,6 +630,10 @@ int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret
     r = setup_cgroup(&c, err);
   if (r >= 0)
     r = sync_pair(c.sync_fds, err);
+  if (r >= 0 && c.host_mounts) {
+    _cleanup_json_ json_t *under = json_string(c.rootfs);
+    r = journal_append(c.journal_fd, "hostMounts", under, err);
+  }
   /* In its own pid namespace the init sees its parent as pid 0, whether alive or not. */
   c.clone_parent = opts->monitor_is_parent && !init_in_joined_user_ns(&c);
   pid_t parent = c.clone_parent ? getppid() : getpid();
@@ -879,8 +901,16 @@ bool container_oom_killed(const struct container_state *st, int64_t *ret_limit) 
 /* What is left of a stopped container besides its state directory: its cgroup, and then its
  * poststop hooks. With the lock shared a poststop hook may run `husk state`; hook failures
  * only warn. */
+/* What a container without a mount namespace mounted below its rootfs, in ours. */
+static int remove_host_mounts(const struct container_state *st, struct husk_error **err) {
+  int r = st->host_mounts ? rootfs_unmount_under(st->host_mounts, err) : 0;
+  return r < 0 ? r : 0;
+}
+
 static int tear_down(int state_fd, const struct container_state *st, struct husk_error **err) {
   int r = remove_cgroup(st, err);
+  if (r >= 0)
+    r = remove_host_mounts(st, err);
   if (r < 0)
     return r;
   flock(state_fd, LOCK_SH);
@@ -915,7 +945,10 @@ static int delete_from_journal(const char *root, const char *id, int fd,
   test_stop_at("delete:journal-killed");
   if (r >= 0)
     r = remove_cgroup(&st, err);
+  if (r >= 0)
+    r = remove_host_mounts(&st, err);
   json_decref(st.cgroup);
+  free(st.host_mounts);
   if (r < 0)
     return husk_error_wrap(err, "delete %s", id);
   return state_dir_remove(root, id, err);

@@ -56,6 +56,7 @@ struct exec_ctx {
   struct cgroup *cgroup; /* the container's; NULL when it has none */
   int init_pidfd;        /* the container's init: the namespaces are joined through it */
   int join_flags;        /* CLONE_NEW* of the init's namespaces that are not husk's own */
+  int root_fd;           /* the init's root when it shares husk's mount namespace, else -1 */
   int sync_fds[2];       /* [0] husk exec, [1] the joiner and the process */
   int console_fd;        /* the process's end: --console-socket, or terminal_fds[1] */
   int terminal_fds[2];   /* foreground terminal: the master comes back over this pair */
@@ -71,6 +72,7 @@ static void exec_ctx_release(struct exec_ctx *c) {
   seccomp_program_free(c->seccomp);
   cgroup_free(c->cgroup);
   closep(&c->init_pidfd);
+  closep(&c->root_fd);
   closep(&c->sync_fds[0]);
   closep(&c->sync_fds[1]);
   closep(&c->console_fd);
@@ -311,10 +313,33 @@ static int plan_join(struct exec_ctx *c, struct husk_error **err) {
     if (a.st_ino != b.st_ino || a.st_dev != b.st_dev)
       c->join_flags |= ns_types[i].clone_flag;
   }
+  /* A container without a mount namespace of its own only chroot()ed into its rootfs: so
+   * does its exec'd process (joining a mount namespace would have set the root). */
+  if (!(c->join_flags & CLONE_NEWNS)) {
+    char root[64];
+    snprintf(root, sizeof(root), "/proc/%d/root", c->st->pid);
+    struct stat theirs, ours;
+    if (stat(root, &theirs) == 0 && stat("/", &ours) == 0 &&
+        (theirs.st_ino != ours.st_ino || theirs.st_dev != ours.st_dev) &&
+        (c->root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+      return husk_error_sys(err, "open %s", root);
+  }
   /* The files were read by pid: make sure it still was the init. */
   if (!state_init_alive(c->st))
     return husk_error_set(err, ESRCH, "container %s is not running", c->o->id);
   return 0;
+}
+
+static int enter_root(struct exec_ctx *c, struct husk_error **err) {
+  if (c->root_fd < 0)
+    return 0;
+  int r = fchdir(c->root_fd);
+  if (r == 0)
+    r = chroot(".");
+  TRACE(r, "the container shares our mount namespace: take its root directory",
+        "fchdir(/proc/%d/root); chroot(\".\")", c->st->pid);
+  closep(&c->root_fd);
+  return r < 0 ? husk_error_sys(err, "chroot into the container's root") : 0;
 }
 
 static int setup_console(struct exec_ctx *c, struct husk_error **err) {
@@ -442,6 +467,8 @@ static _Noreturn void joiner_main(struct exec_ctx *c) {
     r = cgroup_add_self(c->cgroup, &err);
   if (r >= 0)
     r = join_namespaces(c, &err);
+  if (r >= 0)
+    r = enter_root(c, &err);
   test_stop_at("exec:joined");
   if (r >= 0)
     r = fork_process(c, &err);
@@ -562,6 +589,7 @@ int container_exec(const struct exec_options *o, struct husk_error **err) {
   struct exec_ctx c = {.o = o,
                        .state_fd = -1,
                        .init_pidfd = -1,
+                       .root_fd = -1,
                        .sync_fds = {-1, -1},
                        .console_fd = -1,
                        .terminal_fds = {-1, -1}};

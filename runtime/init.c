@@ -125,7 +125,8 @@ static int build_rootfs(struct init_args *a, struct husk_error **err) {
   /* Relative bind-mount sources are relative to the bundle. */
   if (chdir(a->bundle) < 0)
     return husk_error_sys(err, "chdir %s", a->bundle);
-  int r = rootfs_prepare(a->spec, a->rootfs, a->new_user_ns, err);
+  bool own_mount_ns = spec_namespace(a->spec, CLONE_NEWNS) != NULL;
+  int r = rootfs_prepare(a->spec, a->rootfs, a->new_user_ns, own_mount_ns, err);
   if (r < 0)
     return r;
   /* Without those hooks the round trip to the parent would only cost a wakeup each way. */
@@ -143,7 +144,7 @@ static int build_rootfs(struct init_args *a, struct husk_error **err) {
     if (r < 0)
       return r;
   }
-  r = rootfs_pivot(a->rootfs, a->no_pivot, err);
+  r = rootfs_pivot(a->rootfs, a->no_pivot, own_mount_ns, err);
   if (r < 0)
     return r;
   return rootfs_finalize(a->spec, err);

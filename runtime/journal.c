@@ -51,6 +51,11 @@ static void apply(json_t *rec, struct container_state *st) {
     json_decref(st->cgroup);
     st->cgroup = json_incref(cgroup);
   }
+  const char *host_mounts = json_string_value(json_object_get(rec, "hostMounts"));
+  if (host_mounts) {
+    free(st->host_mounts);
+    st->host_mounts = xstrdup(host_mounts);
+  }
 }
 
 void journal_parse(char *text, struct container_state *st, size_t *ret_unreadable) {

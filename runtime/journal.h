@@ -2,6 +2,8 @@
  * `delete --force` finds and removes it even when create was killed halfway or state.json
  * cannot be read. <state dir>/journal is one JSON object per line, each appended by one write:
  *   {"cgroup": <cgroup_save() of the plan>}        before the first cgroup directory is made
+ *   {"hostMounts": "<rootfs>"}   before the clone, for a container without a mount namespace
+ *                                of its own: it mounts below its rootfs in husk's
  *   {"init": {"pid": N, "startTime": T, "cloneFlags": F}}   right after the init is cloned
  * A later record of a kind replaces an earlier one. The state directory itself is found by
  * its name. */

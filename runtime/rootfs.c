@@ -253,18 +253,18 @@ static int remount_bind(int fd, unsigned long flags, const char *why, struct hus
   return 0;
 }
 
-/* A mountinfo line's mount point, when it is a cgroup hierarchy right under /sys/fs/cgroup:
- * its name there ("memory", "cpu,cpuacct", "unified"), else NULL. Modifies line. */
-static char *cgroup_hierarchy_name(char *line) {
+/* A mountinfo line's mount point, unescaped (\040 for a space) in place, and its fstype;
+ * NULL for a line it cannot read. Modifies line. */
+static char *mountinfo_point(char *line, const char **ret_fstype) {
   char *save = NULL, *mnt = NULL, *tok = strtok_r(line, " ", &save);
   for (int i = 0; tok && i < 4; i++)
     tok = mnt = strtok_r(NULL, " ", &save);
   while (tok && strcmp(tok, "-") != 0)
     tok = strtok_r(NULL, " ", &save);
   const char *fstype = tok ? strtok_r(NULL, " ", &save) : NULL;
-  if (!mnt || !fstype || (strcmp(fstype, "cgroup") != 0 && strcmp(fstype, "cgroup2") != 0))
+  if (!mnt || !fstype)
     return NULL;
-  char *out = mnt; /* undo mountinfo's octal escapes (\040 for a space) in place */
+  char *out = mnt;
   for (const char *in = mnt; *in; out++) {
     unsigned v;
     if (in[0] == '\\' && sscanf(in + 1, "%3o", &v) == 1 && strspn(in + 1, "01234567") >= 3) {
@@ -275,6 +275,17 @@ static char *cgroup_hierarchy_name(char *line) {
     }
   }
   *out = '\0';
+  *ret_fstype = fstype;
+  return mnt;
+}
+
+/* A mountinfo line's mount point, when it is a cgroup hierarchy right under /sys/fs/cgroup:
+ * its name there ("memory", "cpu,cpuacct", "unified"), else NULL. Modifies line. */
+static char *cgroup_hierarchy_name(char *line) {
+  const char *fstype;
+  char *mnt = mountinfo_point(line, &fstype);
+  if (!mnt || (strcmp(fstype, "cgroup") != 0 && strcmp(fstype, "cgroup2") != 0))
+    return NULL;
   if (!str_has_prefix(mnt, "/sys/fs/cgroup/"))
     return NULL;
   char *name = mnt + strlen("/sys/fs/cgroup/");
@@ -703,9 +714,13 @@ static char *mount_point_of(const char *path) {
 }
 
 int rootfs_prepare(const struct spec *spec, const char *rootfs, bool in_user_ns,
-                   struct husk_error **err) {
+                   bool own_mount_ns, struct husk_error **err) {
   unsigned long prop = spec->linux_.rootfs_propagation;
-  if (prop & MS_SHARED) {
+  if (!own_mount_ns) {
+    /* No mount namespace of the container's own (runc's chroot case): the tree is the
+     * runtime's, and is left as it is; what the config mounts goes under the rootfs only,
+     * and delete unmounts it (rootfs_unmount_under). */
+  } else if (prop & MS_SHARED) {
     /* rshared (containerd's CRI for a Bidirectional volume, podman's :rshared): as runc, the
      * tree keeps the host's peer groups, so a volume's mounts reach the host and back; only
      * the mount the rootfs is on is made private, so the rootfs and what is mounted in it
@@ -725,8 +740,8 @@ int rootfs_prepare(const struct spec *spec, const char *rootfs, bool in_user_ns,
      * end. */
     return husk_error_sys(err, "make / %s", prop ? "rslave" : "rprivate");
   }
-  if (do_mount(rootfs, rootfs, "bind", MS_BIND | MS_REC, NULL,
-               "pivot_root needs the rootfs to be a mount point") < 0)
+  if (own_mount_ns && do_mount(rootfs, rootfs, "bind", MS_BIND | MS_REC, NULL,
+                               "pivot_root needs the rootfs to be a mount point") < 0)
     return husk_error_sys(err, "bind %s onto itself", rootfs);
   _cleanup_close_ int root_fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0)
@@ -769,7 +784,24 @@ static int move_root(const char *rootfs, struct husk_error **err) {
   return r < 0 ? husk_error_sys(err, "chdir /") : 0;
 }
 
-int rootfs_pivot(const char *rootfs, bool no_pivot, struct husk_error **err) {
+/* Without a mount namespace of its own, the container only changes its root directory. */
+static int chroot_root(const char *rootfs, struct husk_error **err) {
+  int r = chdir(rootfs);
+  TRACE(r, "stand in the new root", "chdir(\"%s\")", rootfs);
+  if (r < 0)
+    return husk_error_sys(err, "chdir %s", rootfs);
+  r = chroot(".");
+  TRACE(r, "no mount namespace of its own: only the root directory changes", "chroot(\".\")");
+  if (r < 0)
+    return husk_error_sys(err, "chroot %s", rootfs);
+  r = chdir("/");
+  TRACE(r, "start at the new /", "chdir(\"/\")");
+  return r < 0 ? husk_error_sys(err, "chdir /") : 0;
+}
+
+int rootfs_pivot(const char *rootfs, bool no_pivot, bool own_mount_ns, struct husk_error **err) {
+  if (!own_mount_ns)
+    return chroot_root(rootfs, err);
   if (no_pivot)
     return move_root(rootfs, err);
   _cleanup_close_ int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
@@ -944,4 +976,40 @@ int rootfs_finalize(const struct spec *spec, struct husk_error **err) {
   if (do_mount(NULL, "/", NULL, flags, NULL, "root.readonly") < 0)
     return husk_error_sys(err, "root.readonly: remount / read-only");
   return 0;
+}
+
+int rootfs_unmount_under(const char *dir, struct husk_error **err) {
+  _cleanup_free_ char *info = NULL;
+  int r = read_file_at(AT_FDCWD, "/proc/self/mountinfo", 64 << 20, &info, err);
+  if (r < 0)
+    return r;
+  size_t dlen = strlen(dir), n = 0, cap = 0;
+  _cleanup_free_ char **points = NULL;
+  for (char *line = info, *next; line && *line; line = next) {
+    next = strchr(line, '\n');
+    if (next)
+      *next++ = '\0';
+    const char *fstype;
+    char *mnt = mountinfo_point(line, &fstype);
+    if (!mnt || strncmp(mnt, dir, dlen) != 0 || mnt[dlen] != '/')
+      continue;
+    if (n == cap) {
+      cap = cap ? cap * 2 : 16;
+      points = xrealloc(points, cap * sizeof(*points));
+    }
+    points[n++] = mnt;
+  }
+  /* Children come after their parents in mountinfo: the last first. */
+  int first_error = 0;
+  for (size_t i = n; i-- > 0;) {
+    int u = umount2(points[i], MNT_DETACH | UMOUNT_NOFOLLOW);
+    TRACE(u, "the container mounted in the runtime's mount namespace: undo it",
+          "umount2(\"%s\", MNT_DETACH)", points[i]);
+    if (u < 0 && errno != EINVAL && errno != ENOENT && !first_error)
+      first_error = errno;
+  }
+  if (first_error)
+    return husk_error_errno(err, first_error, "unmount what the container mounted under %s",
+                            dir);
+  return (int)n;
 }

@@ -10,16 +10,23 @@ struct husk_error;
 struct spec;
 
 /* Before pivot_root: make the mount tree private (or as linux.rootfsPropagation says),
- * bind the rootfs onto itself, perform every entry of spec->mounts inside it (targets are
+ * bind the rootfs onto itself (both only with own_mount_ns: the container has a mount
+ * namespace, new or joined), perform every entry of spec->mounts inside it (targets are
  * resolved inside the rootfs and mounted through an fd), build /dev (default device nodes,
  * linux.devices, the fd/stdin/stdout/stderr/ptmx symlinks, /dev/pts and /dev/shm when the
  * config mounts none). rootfs is the absolute host path of the root directory. */
 int rootfs_prepare(const struct spec *spec, const char *rootfs, bool in_user_ns,
-                   struct husk_error **err);
+                   bool own_mount_ns, struct husk_error **err);
 
 /* Make rootfs the process's root: pivot_root(2) and detach the old root, or with no_pivot
- * MS_MOVE it onto / and chroot (for a rootfs on a ramfs, where pivot_root fails). */
-int rootfs_pivot(const char *rootfs, bool no_pivot, struct husk_error **err);
+ * MS_MOVE it onto / and chroot (for a rootfs on a ramfs, where pivot_root fails). Without
+ * own_mount_ns (the config has no mount namespace) only chroot, as runc. */
+int rootfs_pivot(const char *rootfs, bool no_pivot, bool own_mount_ns, struct husk_error **err);
+
+/* Unmount (detached, children first) every mount strictly below dir in the caller's mount
+ * namespace: what a container without a mount namespace of its own mounted in its rootfs.
+ * Returns how many there were. */
+int rootfs_unmount_under(const char *dir, struct husk_error **err);
 
 /* After pivot_root: maskedPaths, readonlyPaths, root.readonly, the final propagation of /,
  * and linux.sysctl (written through the container's /proc). */

@@ -362,6 +362,79 @@ START_TEST(test_rshared_volume_propagates_to_host) {
 }
 END_TEST
 
+/* No mount namespace in the config: the container runs in the runtime's, chroot()ed into its
+ * rootfs (as runc); what it mounts is below the rootfs and gone after delete; exec gets the
+ * same root. What needs a mount namespace of its own is refused. */
+static char *no_mount_ns_bundle(const char *name, const char *cmd) {
+  char *bundle = h_bundle_new(name);
+  _h_json_ json_t *config = h_config_load(bundle);
+  h_config_set_cmd(config, cmd);
+  h_config_remove_namespace(config, "mount");
+  h_config_del(config, "linux.maskedPaths");
+  h_config_del(config, "linux.readonlyPaths");
+  h_config_save(bundle, config);
+  _h_free_ char *marker = NULL;
+  ck_assert(asprintf(&marker, "%s/rootfs/no-mnt-ns-marker", bundle) > 0);
+  h_write(marker, "inside\n");
+  return bundle;
+}
+
+START_TEST(test_no_mount_namespace) {
+  char link[64] = "";
+  ck_assert(readlink("/proc/self/ns/mnt", link, sizeof(link) - 1) > 0);
+  _h_free_ char *bundle =
+      no_mount_ns_bundle("nomnt", "readlink /proc/self/ns/mnt; cat /no-mnt-ns-marker; "
+                                  "grep -c ' /proc ' /proc/self/mountinfo >/dev/null && echo proc");
+  _h_free_ char *id = h_id_new("nomnt");
+  int mounts_before = h_mount_count();
+  _h_result_ struct h_result r = h_rt("run", "--bundle", bundle, id, NULL);
+  ck_assert_msg(r.status == 0, "run: %d %s", r.status, r.err);
+  _h_free_ char *want = NULL;
+  ck_assert(asprintf(&want, "%s\ninside\nproc\n", link) > 0);
+  ck_assert_msg(strcmp(r.out, want) == 0, "out: %s, want %s", r.out, want);
+  ck_assert_msg(h_mount_count() == mounts_before || !h_is_husk(),
+                "mounts were left below the rootfs");
+
+  /* create, exec, delete: the exec'd process sees the rootfs too, and delete unmounts. */
+  _h_free_ char *bundle2 = no_mount_ns_bundle("nomnt2", "sleep 100");
+  _h_free_ char *id2 = h_id_new("nomnt2");
+  int before2 = h_mount_count();
+  _h_result_ struct h_result c = h_rt("create", "--bundle", bundle2, id2, NULL);
+  ck_assert_msg(c.status == 0, "create: %s", c.err);
+  ck_assert_msg(h_mount_count() > before2, "nothing was mounted below the rootfs");
+  _h_result_ struct h_result s = h_rt("start", id2, NULL);
+  ck_assert_msg(s.status == 0, "start: %s", s.err);
+  /* runc 1.1 execs such a process in the host's root */
+  _h_result_ struct h_result e = h_rt("exec", id2, "cat", "/no-mnt-ns-marker", NULL);
+  ck_assert_msg(!h_is_husk() || (e.status == 0 && strcmp(e.out, "inside\n") == 0),
+                "exec: %d %s %s", e.status, e.out, e.err);
+  _h_result_ struct h_result d = h_rt("delete", "--force", id2, NULL);
+  ck_assert_msg(d.status == 0, "delete: %s", d.err);
+  ck_assert_msg(h_mount_count() == before2 || !h_is_husk(), "delete left mounts below the rootfs");
+  if (!h_is_husk()) { /* runc 1.1 leaves them (and a bind of the rootfs) on the host */
+    const char *bundles[] = {bundle, bundle2};
+    for (size_t i = 0; i < 2; i++) {
+      _h_free_ char *rootfs = NULL;
+      ck_assert(asprintf(&rootfs, "%s/rootfs", bundles[i]) > 0);
+      while (umount2(rootfs, MNT_DETACH) == 0)
+        ;
+    }
+  }
+}
+END_TEST
+
+START_TEST(test_no_mount_namespace_refuses_masked_paths) {
+  if (!h_is_husk())
+    return; /* the wording is husk's */
+  _h_free_ char *bundle = h_bundle_new("nomntmask");
+  _h_json_ json_t *config = h_config_load(bundle);
+  h_config_remove_namespace(config, "mount");
+  h_config_save(bundle, config);
+  _h_free_ char *id = h_id_new("nomntmask");
+  h_assert_create_fails_cleanly(bundle, id, "linux.maskedPaths: needs a mount namespace");
+}
+END_TEST
+
 static void app_user(json_t *config) {
   h_config_set(config, "process.user", json_pack("{s:i, s:i}", "uid", 1000, "gid", 1000));
   h_config_set(config, "process.cwd", json_string("/home/app"));
@@ -410,6 +483,8 @@ int main(void) {
   tcase_add_test(tc, test_symlink_mount_destination_stays_inside);
   tcase_add_test(tc, test_dangling_symlink_mount_destination);
   tcase_add_test(tc, test_rshared_volume_propagates_to_host);
+  tcase_add_test(tc, test_no_mount_namespace);
+  tcase_add_test(tc, test_no_mount_namespace_refuses_masked_paths);
   tcase_add_test(tc, test_process_user_cwd_env);
   tcase_add_test(tc, test_trace);
   suite_add_tcase(s, tc);

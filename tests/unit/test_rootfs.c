@@ -398,9 +398,9 @@ static void full_rootfs(int arg) {
   struct statfs cg;
   REQUIRE(statfs("/sys/fs/cgroup", &cg) == 0);
   struct husk_error *err = NULL;
-  int r = rootfs_prepare(&spec, rootfs, arg & 1, &err);
+  int r = rootfs_prepare(&spec, rootfs, arg & 1, true, &err);
   if (r == 0)
-    r = rootfs_pivot(rootfs, arg & 2, &err);
+    r = rootfs_pivot(rootfs, arg & 2, true, &err);
   if (r == 0)
     r = rootfs_finalize(&spec, &err);
   if (r < 0)
@@ -436,7 +436,7 @@ static void expect_prepare_error(const struct spec_mount *m, const char *want) {
   struct spec spec = {.mounts = (struct spec_mount *)m, .n_mounts = 1};
   _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", tmp);
   struct husk_error *err = NULL;
-  REQUIRE(rootfs_prepare(&spec, rootfs, false, &err) < 0);
+  REQUIRE(rootfs_prepare(&spec, rootfs, false, true, &err) < 0);
   if (strcmp(err->message, want) != 0)
     fprintf(stderr, "got: %s\n", err->message);
   REQUIRE(strcmp(err->message, want) == 0);
