@@ -4,10 +4,12 @@
 #include "harness.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* `run` a copy of the base bundle whose process is `sh -c cmd`, after edit(config). */
@@ -435,6 +437,63 @@ START_TEST(test_no_mount_namespace_refuses_masked_paths) {
 }
 END_TEST
 
+/* Mount and uts namespaces joined by path (a pod's, say): the rootfs is built in the joined
+ * mount namespace, and the joined uts namespace takes the config's hostname. */
+START_TEST(test_join_mount_and_uts_namespaces_by_path) {
+  int ready[2];
+  ck_assert_int_eq(pipe(ready), 0);
+  pid_t holder = fork();
+  ck_assert_int_ge(holder, 0);
+  if (holder == 0) {
+    if (unshare(CLONE_NEWNS | CLONE_NEWUTS) < 0 ||
+        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+      _exit(1);
+    close(ready[0]);
+    if (write(ready[1], "x", 1) != 1)
+      _exit(1);
+    pause();
+    _exit(0);
+  }
+  close(ready[1]);
+  char x;
+  ck_assert_int_eq(read(ready[0], &x, 1), 1);
+  close(ready[0]);
+  _h_free_ char *mnt = NULL, *uts = NULL;
+  ck_assert(asprintf(&mnt, "/proc/%d/ns/mnt", (int)holder) > 0);
+  ck_assert(asprintf(&uts, "/proc/%d/ns/uts", (int)holder) > 0);
+  char mnt_link[64] = "", uts_link[64] = "";
+  ck_assert(readlink(mnt, mnt_link, sizeof(mnt_link) - 1) > 0);
+  ck_assert(readlink(uts, uts_link, sizeof(uts_link) - 1) > 0);
+  _h_free_ char *bundle = h_bundle_new("joinns");
+  _h_free_ char *id = h_id_new("joinns");
+  _h_json_ json_t *config = h_config_load(bundle);
+  h_config_set_cmd(config, "hostname; readlink /proc/self/ns/mnt; readlink /proc/self/ns/uts");
+  h_config_add_namespace(config, "mount");
+  h_config_add_namespace(config, "uts");
+  json_t *nss = json_object_get(json_object_get(config, "linux"), "namespaces");
+  size_t i;
+  json_t *ns;
+  json_array_foreach(nss, i, ns) {
+    const char *type = json_string_value(json_object_get(ns, "type"));
+    if (strcmp(type, "mount") == 0)
+      json_object_set_new(ns, "path", json_string(mnt));
+    if (strcmp(type, "uts") == 0)
+      json_object_set_new(ns, "path", json_string(uts));
+  }
+  h_config_set(config, "hostname", json_string("joined-by-path"));
+  h_config_save(bundle, config);
+  int mounts_before = h_mount_count();
+  _h_result_ struct h_result r = h_rt("run", "--bundle", bundle, id, NULL);
+  kill(holder, SIGKILL);
+  waitpid(holder, NULL, 0);
+  ck_assert_msg(r.status == 0, "run: %d %s", r.status, r.err);
+  _h_free_ char *want = NULL;
+  ck_assert(asprintf(&want, "joined-by-path\n%s\n%s\n", mnt_link, uts_link) > 0);
+  ck_assert_msg(strcmp(r.out, want) == 0, "out: %s, want %s", r.out, want);
+  ck_assert_int_eq(h_mount_count(), mounts_before);
+}
+END_TEST
+
 static void app_user(json_t *config) {
   h_config_set(config, "process.user", json_pack("{s:i, s:i}", "uid", 1000, "gid", 1000));
   h_config_set(config, "process.cwd", json_string("/home/app"));
@@ -485,6 +544,7 @@ int main(void) {
   tcase_add_test(tc, test_rshared_volume_propagates_to_host);
   tcase_add_test(tc, test_no_mount_namespace);
   tcase_add_test(tc, test_no_mount_namespace_refuses_masked_paths);
+  tcase_add_test(tc, test_join_mount_and_uts_namespaces_by_path);
   tcase_add_test(tc, test_process_user_cwd_env);
   tcase_add_test(tc, test_trace);
   suite_add_tcase(s, tc);
