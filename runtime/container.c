@@ -470,7 +470,13 @@ static int run_create_hooks(struct create_ctx *c, char **ret_child_state, struct
   if (!here && !child)
     return 0;
   _cleanup_free_ char *state = create_state_text(c, STATUS_CREATING);
-  int r = hooks_run(c->spec, HOOK_PRESTART, state, err);
+  int r = 0;
+  /* runtime-spec 1.0.1 defined prestart as after `start`, before the program runs: its
+   * hooks (and the OCI validation suite, and crun) read the state as "created" still. */
+  if (h[HOOK_PRESTART].n) {
+    _cleanup_free_ char *created = create_state_text(c, STATUS_CREATED);
+    r = hooks_run(c->spec, HOOK_PRESTART, created, err);
+  }
   if (r >= 0)
     r = hooks_run(c->spec, HOOK_CREATE_RUNTIME, state, err);
   if (r < 0)

@@ -418,7 +418,9 @@ START_TEST(test_hooks_order_and_state) {
   size_t n = hook_log(log, phases, states);
   const char *want[] = {"prestart",       "createRuntime", "createContainer",
                         "startContainer", "poststart",     "poststop"};
-  const char *status[] = {"creating", "creating", "creating", "created", "running", "stopped"};
+  /* prestart gets "created", as crun and the OCI validation suite (hooks_stdin) read the
+   * spec; runc 1.1 gives it "creating" */
+  const char *status[] = {"created", "creating", "creating", "created", "running", "stopped"};
   ck_assert_msg(n == 6, "%zu hooks ran, want 6", n);
   /* runc runs poststart as soon as the init is released, racing its startContainer hooks;
    * husk waits until the process runs, as the runtime-spec says. */
@@ -431,9 +433,9 @@ START_TEST(test_hooks_order_and_state) {
   }
   for (size_t i = 0; i < n; i++) {
     ck_assert_msg(strcmp(phases[i], want[i]) == 0, "hook %zu: %s, want %s", i, phases[i], want[i]);
-    /* runc 1.1 gives poststart the state "created" */
+    /* runc 1.1 gives poststart the state "created", prestart "creating" */
     const char *got = json_string_value(json_object_get(states[i], "status"));
-    if (h_is_husk() || i != 4)
+    if (h_is_husk() || (i != 4 && i != 0))
       ck_assert_msg(got && strcmp(got, status[i]) == 0, "%s: status %s, want %s", want[i], got,
                     status[i]);
     ck_assert_str_eq(json_string_value(json_object_get(states[i], "id")), id);
