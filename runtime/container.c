@@ -24,6 +24,7 @@
 #include "test_hooks.h"
 #include "init.h"
 #include "log.h"
+#include "lsm.h"
 #include "namespaces/namespaces.h"
 #include "process.h"
 #include "rootfs.h"
@@ -615,6 +616,8 @@ int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret
   int r = load_bundle(&c, err);
   if (r >= 0)
     r = plan_namespaces(&c, err);
+  if (r >= 0)
+    r = lsm_check(c.spec, err);
   /* The filter is built here, before clone: the init only loads it (DESIGN.md §6). */
   if (r >= 0 && c.spec->linux_.seccomp)
     r = seccomp_compile(c.spec->linux_.seccomp, &c.seccomp, err);

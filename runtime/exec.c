@@ -36,6 +36,7 @@
 #include "error.h"
 #include "hooks.h"
 #include "log.h"
+#include "lsm.h"
 #include "namespaces/namespaces.h"
 #include "process.h"
 #include "process_setup.h"
@@ -540,6 +541,8 @@ static int prepare(struct exec_ctx *c, struct husk_error **err) {
     r = check_status(c, err);
   if (r >= 0)
     r = build_spec(c, err);
+  if (r >= 0)
+    r = lsm_check_process(c->spec->process, err);
   /* Compiled here, loaded by the process last (DESIGN.md §6). */
   if (r >= 0 && c->spec->linux_.seccomp)
     r = seccomp_compile(c->spec->linux_.seccomp, &c->seccomp, err);

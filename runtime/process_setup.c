@@ -15,6 +15,7 @@
 #include "console.h"
 #include "error.h"
 #include "log.h"
+#include "lsm.h"
 #include "process.h"
 #include "seccomp/seccomp.h"
 #include "spec.h"
@@ -166,6 +167,10 @@ int process_prepare(struct process_setup *s, struct process_plan *plan, struct h
   if (r < 0)
     return r;
   r = process_set_rlimits(proc, err);
+  if (r < 0)
+    return r;
+  /* Before no_new_privs, which would limit the profile transition at execve. */
+  r = lsm_set_exec_labels(proc, err);
   if (r < 0)
     return r;
   r = mark_kept_fds_cloexec(s, err);

@@ -24,6 +24,7 @@
 
 #include "error.h"
 #include "log.h"
+#include "lsm.h"
 #include "spec.h"
 #include "utils.h"
 
@@ -459,16 +460,27 @@ static int mount_tmpfs_copyup(const struct spec_mount *m, int root_fd, const cha
   return 0;
 }
 
-static int mount_entry(const struct spec_mount *m, int root_fd, struct husk_error **err) {
+static int mount_entry(const struct spec_mount *m, int root_fd, const char *mount_label,
+                       struct husk_error **err) {
   _cleanup_free_ char *dest = clean_path(m->destination);
   struct mount_opts o = {0};
   int r = parse_mount_options(m->options, &o, err);
   if (r < 0)
     return r;
-  _cleanup_free_ char *data = o.data;
   const char *type = m->type;
   bool bind = is_bind(m);
   bool special = type && (strcmp(type, "proc") == 0 || strcmp(type, "sysfs") == 0);
+  /* linux.mountLabel labels what the container gets as new filesystems, as runc: not proc,
+   * sysfs, cgroup or mqueue, not binds (their files have labels of their own). */
+  if (!bind && type && !special && strcmp(type, "cgroup") != 0 && strcmp(type, "cgroup2") != 0 &&
+      strcmp(type, "mqueue") != 0) {
+    char *labelled = lsm_mount_data(o.data, mount_label);
+    if (labelled) {
+      free(o.data);
+      o.data = labelled;
+    }
+  }
+  _cleanup_free_ char *data = o.data;
   if (!bind && !type)
     return husk_error_set(err, EINVAL, "no type and not a bind mount");
   if (special && (r = check_not_symlink(root_fd, dest, err)) < 0)
@@ -751,7 +763,7 @@ int rootfs_prepare(const struct spec *spec, const char *rootfs, bool in_user_ns,
   if (!dev && (r = mount_default_dev(root_fd, err)) < 0)
     return r;
   for (size_t i = 0; i < spec->n_mounts; i++)
-    if (mount_entry(&spec->mounts[i], root_fd, err) < 0)
+    if (mount_entry(&spec->mounts[i], root_fd, spec->linux_.mount_label, err) < 0)
       return husk_error_wrap(err, "mounts[%zu] (%s)", i, spec->mounts[i].destination);
   /* A bind of the host's /dev brings its own nodes, links and instances. */
   if (!(dev && is_bind(dev)) && (r = setup_dev(spec, root_fd, in_user_ns, err)) < 0)

@@ -114,6 +114,59 @@ static void service_user(json_t *config, void *data) {
 /* uid, gid and groups, umask, HOME from the rootfs's /etc/passwd, all five capability sets
  * exactly as configured (CAP_KILL ambient, so a non-root process keeps it), NoNewPrivs,
  * rlimits and oom_score_adj. */
+/* process.apparmorProfile, process.selinuxLabel, linux.mountLabel on a host whose module is
+ * not enabled: create refuses by name (runc refuses too), and so does exec of such a process.
+ * A confinement asked for is never dropped. */
+static void set_lsm_field(json_t *config, void *data) {
+  const char *field = data;
+  json_t *v = json_string(strcmp(field, "process.apparmorProfile") == 0
+                              ? "husk-test-profile"
+                          : strcmp(field, "linux.mountLabel") == 0
+                              ? "system_u:object_r:container_file_t:s0"
+                              : "system_u:system_r:container_t:s0");
+  h_config_set(config, field, v);
+}
+
+static bool module_enabled(const char *field) {
+  return strcmp(field, "process.apparmorProfile") == 0
+             ? access("/sys/kernel/security/apparmor", F_OK) == 0
+             : access("/sys/fs/selinux/enforce", F_OK) == 0;
+}
+
+START_TEST(test_lsm_labels_refused_when_disabled) {
+  const char *fields[] = {"process.apparmorProfile", "process.selinuxLabel", "linux.mountLabel"};
+  for (size_t i = 0; i < 3; i++) {
+    if (module_enabled(fields[i])) {
+      fprintf(stderr, "test_lsm_labels_refused_when_disabled: %s: its module is enabled\n",
+              fields[i]);
+      continue;
+    }
+    _h_free_ char *bundle = bundle_with("lsm", "true", set_lsm_field, (void *)fields[i]);
+    _h_free_ char *id = h_id_new("lsm");
+    h_assert_create_fails_cleanly(bundle, id, fields[i]);
+  }
+  if (module_enabled(fields[0]))
+    return;
+  _h_free_ char *bundle = bundle_with("lsmexec", "sleep 100", NULL, NULL);
+  _h_free_ char *id = h_id_new("lsmexec");
+  _h_result_ struct h_result c = h_rt("create", "--bundle", bundle, id, NULL);
+  ck_assert_msg(c.status == 0, "create: %s", c.err);
+  _h_result_ struct h_result st = h_rt("start", id, NULL);
+  ck_assert_msg(st.status == 0, "start: %s", st.err);
+  _h_free_ char *pfile = NULL;
+  ck_assert(asprintf(&pfile, "%s/process.json", bundle) > 0);
+  _h_json_ json_t *proc = json_pack("{s:[s], s:s, s:{s:i, s:i}, s:s}", "args", "true", "cwd", "/",
+                                    "user", "uid", 0, "gid", 0, "apparmorProfile",
+                                    "husk-test-profile");
+  ck_assert_int_eq(json_dump_file(proc, pfile, 0), 0);
+  _h_result_ struct h_result e = h_rt("exec", "--process", pfile, id, NULL);
+  ck_assert_msg(e.status != 0, "exec with an AppArmor profile on a host without AppArmor ran");
+  if (h_is_husk())
+    ck_assert_msg(strstr(e.err, "process.apparmorProfile"), "exec: %s", e.err);
+  ck_assert_msg(!h_process_mentions("husk-test-profile"), "exec left a process");
+}
+END_TEST
+
 START_TEST(test_service_user_and_caps) {
   _h_free_ char *bundle =
       bundle_with("user",
@@ -898,6 +951,7 @@ static Suite *hardening_suite(void) {
   tcase_add_test(proc, test_oom_score_adj);
   tcase_add_test(proc, test_session_keyring);
   tcase_add_test(proc, test_service_profile);
+  tcase_add_test(proc, test_lsm_labels_refused_when_disabled);
   suite_add_tcase(s, proc);
   TCase *hooks = h_tcase("hooks");
   tcase_add_test(hooks, test_hooks_order_and_state);

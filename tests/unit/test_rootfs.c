@@ -20,6 +20,7 @@
 
 #include "error.h"
 #include "log.h"
+#include "lsm.h"
 #include "rootfs.h"
 #include "spec.h"
 #include "utils.h"
@@ -167,6 +168,45 @@ START_TEST(test_create_through_symlink) {
   _cleanup_free_ char *inside = xasprintf("etc/sub/%s", name);
   ck_assert(same_file_at(fd, root_fd, inside));
   close(fd);
+}
+END_TEST
+
+/* A dangling symlink on the way: its target is made, inside the rootfs, even when it reads
+ * as a path out of it (absolute, or with more ".." than there are levels). */
+START_TEST(test_create_through_dangling_symlink) {
+  _cleanup_error_ struct husk_error *err = NULL;
+  const char *name = _i ? "husk-dangle-walk" : "husk-dangle-openat2";
+  _cleanup_free_ char *abs_target = xasprintf("/tmp/%s/deep", name);
+  _cleanup_free_ char *rel_target = xasprintf("../../../../%s-file", name);
+  ck_assert_int_eq(symlinkat(abs_target, root_fd, "dangle-abs"), 0);
+  ck_assert_int_eq(symlinkat(rel_target, root_fd, "dangle-rel"), 0);
+  int dir = resolvers[_i](root_fd, "/dangle-abs", O_PATH | O_DIRECTORY, true, true, &err);
+  ck_assert_msg(dir >= 0, "%s", err ? err->message : "");
+  int file = resolvers[_i](root_fd, "dangle-rel", O_PATH, true, false, &err);
+  ck_assert_msg(file >= 0, "%s", err ? err->message : "");
+  _cleanup_free_ char *host_dir = xasprintf("/tmp/%s", name);
+  _cleanup_free_ char *host_file = xasprintf("/%s-file", name);
+  bool leaked = access(host_dir, F_OK) == 0 || access(host_file, F_OK) == 0;
+  rmdir(abs_target);
+  rmdir(host_dir);
+  unlink(host_file);
+  ck_assert(!leaked);
+  _cleanup_free_ char *in_dir = xasprintf("tmp/%s/deep", name);
+  _cleanup_free_ char *in_file = xasprintf("%s-file", name);
+  ck_assert(same_file_at(dir, root_fd, in_dir));
+  ck_assert(same_file_at(file, root_fd, in_file));
+  close(dir);
+  close(file);
+}
+END_TEST
+
+START_TEST(test_mount_label_data) {
+  ck_assert_ptr_null(lsm_mount_data("size=1m", NULL));
+  ck_assert_ptr_null(lsm_mount_data("size=1m", ""));
+  _cleanup_free_ char *a = lsm_mount_data("size=1m", "system_u:object_r:container_file_t:s0");
+  ck_assert_str_eq(a, "size=1m,context=\"system_u:object_r:container_file_t:s0\"");
+  _cleanup_free_ char *b = lsm_mount_data(NULL, "l");
+  ck_assert_str_eq(b, "context=\"l\"");
 }
 END_TEST
 
@@ -472,12 +512,14 @@ static Suite *rootfs_suite(void) {
   tcase_add_loop_test(tc, test_dotdot_stays_inside, 0, 2);
   tcase_add_loop_test(tc, test_create_file_and_parents, 0, 2);
   tcase_add_loop_test(tc, test_create_through_symlink, 0, 2);
+  tcase_add_loop_test(tc, test_create_through_dangling_symlink, 0, 2);
   tcase_add_loop_test(tc, test_create_dir, 0, 2);
   tcase_add_loop_test(tc, test_symlink_loop, 0, 2);
   tcase_add_loop_test(tc, test_errors, 0, 2);
   suite_add_tcase(s, tc);
   TCase *flags = tcase_create("flags");
   tcase_add_test(flags, test_mount_flags_to_string);
+  tcase_add_test(flags, test_mount_label_data);
   suite_add_tcase(s, flags);
   TCase *root = tcase_create("as-root");
   tcase_add_checked_fixture(root, setup, teardown);
