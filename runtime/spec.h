@@ -176,6 +176,17 @@ struct spec_hugepage_limit {
   uint64_t limit;
 };
 
+struct spec_net_priority { /* linux.resources.network.priorities[] */
+  const char *name;        /* an interface */
+  uint32_t priority;
+};
+
+struct spec_network { /* linux.resources.network: the v1 net_cls and net_prio controllers */
+  struct spec_opt_u64 class_id; /* uint32 range checked */
+  struct spec_net_priority *priorities;
+  size_t n_priorities;
+};
+
 struct spec_resources {
   struct spec_device_rule *devices;
   size_t n_devices;
@@ -187,6 +198,7 @@ struct spec_resources {
   size_t n_hugepage_limits;
   struct spec_kv *unified; /* cgroup v2 file → value */
   size_t n_unified;
+  struct spec_network *network; /* NULL when absent */
 };
 
 struct spec_seccomp_arg {

@@ -157,6 +157,31 @@ static int parse_hugepage_limit(struct spec *s, json_t *o, const char *at, void 
   return 0;
 }
 
+static int parse_net_priority(struct spec *s, json_t *o, const char *at, void *out,
+                              struct husk_error **err) {
+  (void)s;
+  struct spec_net_priority *p = out;
+  uint64_t v = 0;
+  TRY(spec_get_string(o, "name", at, SPEC_REQ | SPEC_NONEMPTY, &p->name, err));
+  TRY(spec_get_uint(o, "priority", at, SPEC_REQ, UINT32_MAX, &v, err));
+  p->priority = (uint32_t)v;
+  return 0;
+}
+
+static int parse_network(struct spec *s, json_t *res, struct spec_network **ret,
+                         struct husk_error **err) {
+  json_t *o = NULL;
+  const char *at = "linux.resources.network";
+  if (!TRY(spec_get_object(res, "network", "linux.resources", 0, &o, err)))
+    return 0;
+  struct spec_network *n = spec_alloc(s, 1, sizeof(*n));
+  TRY(spec_get_opt_u64(o, "classID", at, UINT32_MAX, &n->class_id, err));
+  TRY(SPEC_GET_LIST(s, o, "priorities", at, 0, parse_net_priority, n->priorities, n->n_priorities,
+                    err));
+  *ret = n;
+  return 1;
+}
+
 int spec_parse_resources(struct spec *s, json_t *linux_obj, struct husk_error **err) {
   json_t *o = NULL;
   const char *at = "linux.resources";
@@ -171,6 +196,7 @@ int spec_parse_resources(struct spec *s, json_t *linux_obj, struct husk_error **
   TRY(SPEC_GET_LIST(s, o, "hugepageLimits", at, 0, parse_hugepage_limit, r->hugepage_limits,
                     r->n_hugepage_limits, err));
   TRY(spec_get_kv(s, o, "unified", at, &r->unified, &r->n_unified, err));
+  TRY(parse_network(s, o, &r->network, err));
   s->linux_.resources = r;
   return 1;
 }
