@@ -12,6 +12,7 @@
 #include "error.h"
 #include "internal.h"
 #include "log.h"
+#include "spec.h"
 #include "utils.h"
 
 static const struct cgroup_ops *ops_for(enum cgroup_kind kind) {
@@ -256,6 +257,68 @@ int cgroup_create(const struct cgroup_host *host, const char *path, const char *
   return 0;
 }
 
+/* linux.resources as runc's cgroup drivers read them: a 0 memory limit, reservation, swap or
+ * kernel limit, CPU shares, quota, period or realtime value, pids limit, blkio weight or net
+ * class id, and an empty cpuset, mean "not set" (on update: unchanged), never a 0 written.
+ * Engines send them so: Docker's update has "quota":0 for a quota it leaves alone. */
+struct runc_view {
+  struct spec_resources res;
+  struct spec_memory memory;
+  struct spec_cpu cpu;
+  struct spec_blockio block_io;
+  struct spec_network network;
+};
+
+static void zero_unset_i64(struct spec_opt_i64 *o) {
+  if (o->set && o->value == 0)
+    *o = (struct spec_opt_i64){0};
+}
+
+static void zero_unset_u64(struct spec_opt_u64 *o) {
+  if (o->set && o->value == 0)
+    *o = (struct spec_opt_u64){0};
+}
+
+static const struct spec_resources *runc_view(const struct spec_resources *in,
+                                              struct runc_view *v) {
+  v->res = *in;
+  zero_unset_i64(&v->res.pids_limit);
+  if (in->memory) {
+    v->memory = *in->memory;
+    zero_unset_i64(&v->memory.limit);
+    zero_unset_i64(&v->memory.reservation);
+    zero_unset_i64(&v->memory.swap);
+    zero_unset_i64(&v->memory.kernel);
+    zero_unset_i64(&v->memory.kernel_tcp);
+    v->res.memory = &v->memory;
+  }
+  if (in->cpu) {
+    v->cpu = *in->cpu;
+    zero_unset_u64(&v->cpu.shares);
+    zero_unset_i64(&v->cpu.quota);
+    zero_unset_u64(&v->cpu.period);
+    zero_unset_u64(&v->cpu.realtime_period);
+    zero_unset_i64(&v->cpu.realtime_runtime);
+    if (v->cpu.cpus && !v->cpu.cpus[0])
+      v->cpu.cpus = NULL;
+    if (v->cpu.mems && !v->cpu.mems[0])
+      v->cpu.mems = NULL;
+    v->res.cpu = &v->cpu;
+  }
+  if (in->block_io) {
+    v->block_io = *in->block_io;
+    zero_unset_u64(&v->block_io.weight);
+    zero_unset_u64(&v->block_io.leaf_weight);
+    v->res.block_io = &v->block_io;
+  }
+  if (in->network) {
+    v->network = *in->network;
+    zero_unset_u64(&v->network.class_id);
+    v->res.network = &v->network;
+  }
+  return &v->res;
+}
+
 int cgroup_apply(struct cgroup *cg, const struct spec_resources *res,
                  const struct spec_device *devices, size_t n_devices, struct husk_error **err) {
   if (!res)
@@ -263,7 +326,40 @@ int cgroup_apply(struct cgroup *cg, const struct spec_resources *res,
   _cleanup_free_ struct cg_dev_rule *rules = NULL;
   size_t n_rules = 0;
   cg_device_rules(res, devices, n_devices, &rules, &n_rules);
-  return cg->ops->apply(cg, res, rules, n_rules, err);
+  struct runc_view view;
+  return cg->ops->apply(cg, runc_view(res, &view), rules, n_rules, err);
+}
+
+/* The error of a failed update, with what became of the values written before it. */
+static void say_rolled_back(struct husk_error **err, int not_restored) {
+  if (!err || !*err)
+    return;
+  char *was = (*err)->message;
+  (*err)->message =
+      not_restored
+          ? xasprintf("%s (%d value%s written before could not be restored: see the "
+                      "warnings above)",
+                      was, not_restored, not_restored == 1 ? "" : "s")
+          : xasprintf("%s (nothing was changed: the values written before were restored)", was);
+  free(was);
+}
+
+int cgroup_update(struct cgroup *cg, const struct spec_resources *res, struct husk_error **err) {
+  if (!res)
+    return 0;
+  struct runc_view view;
+  const struct spec_resources *r = runc_view(res, &view);
+  cg_txn_begin(CG_TXN_CHECK);
+  int k = cg->ops->apply(cg, r, NULL, 0, err);
+  cg_txn_end();
+  if (k < 0)
+    return k;
+  cg_txn_begin(CG_TXN_RECORD);
+  k = cg->ops->apply(cg, r, NULL, 0, err);
+  if (k < 0)
+    say_rolled_back(err, cg_txn_rollback());
+  cg_txn_end();
+  return k;
 }
 
 bool cgroup_can_clone_into(const struct cgroup *cg) { return cg->ops->kind == CGROUP_UNIFIED; }

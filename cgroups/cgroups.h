@@ -52,9 +52,17 @@ int cgroup_plan(const struct cgroup_host *host, const char *path, const char *id
 int cgroup_make(struct cgroup *cg, struct husk_error **err);
 
 /* Write linux.resources (may be NULL). devices are linux.devices: when device rules apply,
- * they are allowed after the rules and runc's default devices (null, zero, tty, ...). */
+ * they are allowed after the rules and runc's default devices (null, zero, tty, ...). Zero
+ * values are read as runc reads them: 0 for a memory, CPU, pids or blkio weight limit is not
+ * set (nothing written), and so is an empty cpuset. */
 int cgroup_apply(struct cgroup *cg, const struct spec_resources *res,
                  const struct spec_device *devices, size_t n_devices, struct husk_error **err);
+/* Change the limits of a container that exists (`husk update`), as runc update does: what is
+ * absent or 0 stays as it is, and device rules are not touched (engines send the unchanged
+ * list). All or nothing: every file to be written is opened first (a missing controller,
+ * file or bad value found so writes nothing), and when a write fails each file written before
+ * gets back the value it had, so the error leaves the cgroup as it was. */
+int cgroup_update(struct cgroup *cg, const struct spec_resources *res, struct husk_error **err);
 
 /* True when clone3's CLONE_INTO_CGROUP can start a process right in this cgroup (unified). */
 bool cgroup_can_clone_into(const struct cgroup *cg);

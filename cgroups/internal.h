@@ -78,6 +78,22 @@ const struct cg_dir *cg_find(const struct cgroup *cg, const char *controller);
 bool cg_has(const char *dir, const char *file);
 /* A hugepageLimits pageSize names a file ("hugetlb.<size>.max"): refuse one that names a path. */
 int cg_check_page_size(const struct spec_hugepage_limit *h, size_t i, struct husk_error **err);
+/* husk update's transaction (cgroup_update): while CHECK, cg_write opens each file for
+ * writing and writes nothing; while RECORD, it reads each file's value before writing it, and
+ * cg_txn_rollback writes those back, newest first (returns how many could not be restored,
+ * each with a warning). cg_txn_end forgets the values and turns it off. */
+enum cg_txn_mode { CG_TXN_OFF, CG_TXN_CHECK, CG_TXN_RECORD };
+void cg_txn_begin(enum cg_txn_mode mode);
+enum cg_txn_mode cg_txn_mode(void);
+int cg_txn_rollback(void);
+void cg_txn_end(void);
+/* A warning about a setting, said once: not in the checking pass that precedes the writes. */
+#define cg_warn(...)                                                                               \
+  do {                                                                                             \
+    if (cg_txn_mode() != CG_TXN_CHECK)                                                             \
+      log_warn(__VA_ARGS__);                                                                       \
+  } while (0)
+
 /* Write a control file (never created: a missing file means the host cannot do it). */
 int cg_write(const char *dir, const char *file, const char *value, const char *why,
              struct husk_error **err);

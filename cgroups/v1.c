@@ -1,7 +1,8 @@
 /* v1.c: cgroup v1 (legacy hosts, and the controllers of hybrid ones): one directory per
  * hierarchy. linux.resources go to the v1 files (memory.limit_in_bytes, cpu.shares,
- * cpu.cfs_quota_us, pids.max, blkio.*, hugetlb.*, devices.allow/deny); freezer.state pauses;
- * stats and OOM kills come from memory.*, cpuacct.* and pids.*. */
+ * cpu.cfs_quota_us, pids.max, blkio.*, hugetlb.*, net_cls.classid, net_prio.ifpriomap,
+ * devices.allow/deny); freezer.state pauses; stats and OOM kills come from memory.*,
+ * cpuacct.* and pids.*. */
 #include <inttypes.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,8 +38,8 @@ static int v1_swap_supported(const char *dir, const struct spec_memory *m, bool 
   if (*ret || !m->swap.set)
     return 0;
   if (m->swap.value == -1 || (m->limit.set && m->swap.value == m->limit.value)) {
-    log_warn("linux.resources.memory.swap: this host has no swap accounting "
-             "(memory.memsw.limit_in_bytes); the swap limit is not set");
+    cg_warn("linux.resources.memory.swap: this host has no swap accounting "
+            "(memory.memsw.limit_in_bytes); the swap limit is not set");
     return 0;
   }
   return husk_error_set(err, ENOTSUP,
@@ -71,6 +72,23 @@ static int v1_limit_and_swap(const char *dir, const struct spec_memory *m,
     r = write_i64(dir, "memory.limit_in_bytes", m->limit.value, lf, lwhy, err);
     return r < 0 ? r : write_i64(dir, "memory.memsw.limit_in_bytes", swap.value, sf, swhy, err);
   }
+  /* One of them alone must keep limit <= memsw with the other as it is: say which to add
+   * (an update's usual trap) rather than pass on the kernel's EINVAL. */
+  uint64_t other = 0;
+  if (m->limit.set && has_swap && m->limit.value != -1 &&
+      cg_read_u64(dir, "memory.memsw.limit_in_bytes", &other, NULL) == 0 &&
+      other < (uint64_t)m->limit.value)
+    return husk_error_set(err, EINVAL,
+                          "%s: %" PRId64 " is above the memory+swap limit in force (%" PRIu64
+                          " in %s/memory.memsw.limit_in_bytes): give %s too",
+                          lf, m->limit.value, other, dir, sf);
+  if (swap.set && swap.value != -1 &&
+      cg_read_u64(dir, "memory.limit_in_bytes", &other, NULL) == 0 && (uint64_t)swap.value < other)
+    return husk_error_set(err, EINVAL,
+                          "%s: %" PRId64
+                          " (memory+swap) is below the memory limit in force (%" PRIu64
+                          " in %s/memory.limit_in_bytes): give %s too",
+                          sf, swap.value, other, dir, lf);
   if (m->limit.set)
     r = write_i64(dir, "memory.limit_in_bytes", m->limit.value, lf, lwhy, err);
   if (r >= 0 && swap.set)
@@ -111,9 +129,9 @@ static int v1_memory(const struct cgroup *cg, const struct spec_memory *m,
     r = write_i64(dir, "memory.oom_control", 1, "linux.resources.memory.disableOOMKiller",
                   "the container waits at its limit instead of an OOM kill", err);
   if (r >= 0 && m->kernel.set)
-    log_warn("linux.resources.memory.kernel: kernel memory limits are deprecated and ignored");
+    cg_warn("linux.resources.memory.kernel: kernel memory limits are deprecated and ignored");
   if (r >= 0 && m->has_use_hierarchy && !m->use_hierarchy)
-    log_warn("linux.resources.memory.useHierarchy: the kernel always uses the hierarchy; ignored");
+    cg_warn("linux.resources.memory.useHierarchy: the kernel always uses the hierarchy; ignored");
   return r;
 }
 
@@ -237,12 +255,40 @@ int cg_v1_apply_hugetlb(const char *dir, const struct spec_resources *res,
   return 0;
 }
 
-/* Zero or less means no limit. */
+/* Negative means no limit (0 is "unchanged", as runc reads it, and never gets here). */
 static int v1_pids(const char *dir, int64_t limit, struct husk_error **err) {
   char value[32];
   cg_format_limit(value, sizeof(value), limit > 0 ? limit : -1);
   int r = cg_write(dir, "pids.max", value, "the most processes the container may have", err);
   return r < 0 ? husk_error_wrap(err, "linux.resources.pids.limit") : 0;
+}
+
+/* net_cls tags the container's packets with a class id (for tc and iptables); net_prio sets
+ * their priority per interface. Both are v1 only; without them the settings cannot hold. */
+static int v1_network(const struct cgroup *cg, const struct spec_network *n,
+                      struct husk_error **err) {
+  const char *dir = NULL;
+  int r = 0;
+  if (n->class_id.set &&
+      (r = need(cg, "net_cls", "linux.resources.network.classID", &dir, err)) >= 0)
+    r = write_i64(dir, "net_cls.classid", (int64_t)n->class_id.value,
+                  "linux.resources.network.classID", "the class id of the container's packets",
+                  err);
+  if (r >= 0 && n->n_priorities)
+    r = need(cg, "net_prio", "linux.resources.network.priorities", &dir, err);
+  for (size_t i = 0; r >= 0 && i < n->n_priorities; i++) {
+    const struct spec_net_priority *p = &n->priorities[i];
+    if (strlen(p->name) >= 16 || p->name[strcspn(p->name, " \t\n/")])
+      return husk_error_set(err, EINVAL,
+                            "linux.resources.network.priorities[%zu].name: \"%s\" is not an "
+                            "interface name",
+                            i, p->name);
+    r = cg_writef(dir, "net_prio.ifpriomap", "the priority of the container's packets", err,
+                  "%s %" PRIu32, p->name, p->priority);
+    if (r < 0)
+      return husk_error_wrap(err, "linux.resources.network.priorities[%zu]", i);
+  }
+  return r;
 }
 
 int cg_v1_apply_controllers(struct cgroup *cg, const struct spec_resources *res,
@@ -259,6 +305,8 @@ int cg_v1_apply_controllers(struct cgroup *cg, const struct spec_resources *res,
     r = v1_pids(dir, res->pids_limit.value, err);
   if (r >= 0 && res->block_io)
     r = v1_blkio(cg, res->block_io, err);
+  if (r >= 0 && res->network)
+    r = v1_network(cg, res->network, err);
   if (r >= 0 && rules && (r = need(cg, "devices", "linux.resources.devices", &dir, err)) >= 0)
     r = cg_v1_devices(dir, rules, n_rules, err);
   return r;

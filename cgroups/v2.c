@@ -82,20 +82,24 @@ static int check_usage(const char *dir, const struct spec_memory *m, struct husk
                         m->limit.value, usage);
 }
 
-/* memory.swap.max is swap alone; the spec's swap is memory+swap (see cgroup_swap_to_v2). */
-static int v2_swap(const char *dir, const struct spec_memory *m, struct husk_error **err) {
+/* memory.swap.max is swap alone; the spec's swap is memory+swap (see cgroup_swap_to_v2).
+ * implied: no swap was given, and an unlimited memory limit frees swap too (as on v1). */
+static int v2_swap(const char *dir, const struct spec_memory *m, bool implied,
+                   struct husk_error **err) {
   const char *field = "linux.resources.memory.swap";
   int64_t v, limit = m->limit.set ? m->limit.value : 0;
   uint64_t cur;
   /* `update --memory-swap` alone: the limit in force is the one to add swap to */
   if (!m->limit.set && cg_read_u64(dir, "memory.max", &cur, NULL) == 0)
     limit = cur == UINT64_MAX ? -1 : (int64_t)cur;
-  int r = cgroup_swap_to_v2(m->swap.value, limit, &v, err);
+  int r = cgroup_swap_to_v2(implied ? -1 : m->swap.value, limit, &v, err);
   if (r < 0)
     return husk_error_wrap(err, "%s", field);
+  if (!cg_has(dir, "memory.swap.max") && implied)
+    return 0;
   if (!cg_has(dir, "memory.swap.max")) {
     if (v == 0 || v == -1) {
-      log_warn("%s: this host has no swap accounting (memory.swap.max); not set", field);
+      cg_warn("%s: this host has no swap accounting (memory.swap.max); not set", field);
       return 0;
     }
     return husk_error_set(err, ENOTSUP, "%s: this host has no swap accounting (memory.swap.max)",
@@ -110,9 +114,9 @@ static int v2_memory(const char *dir, const struct spec_memory *m, struct husk_e
     return husk_error_set(err, ENOTSUP, "%s.swappiness: cgroup v2 has no per-cgroup swappiness",
                           at);
   if (m->has_disable_oom_killer && m->disable_oom_killer)
-    log_warn("%s.disableOOMKiller: cgroup v2 cannot turn off the OOM killer; ignored", at);
+    cg_warn("%s.disableOOMKiller: cgroup v2 cannot turn off the OOM killer; ignored", at);
   if (m->kernel.set || m->kernel_tcp.set)
-    log_warn("%s.kernel, kernelTCP: cgroup v2 has no separate kernel memory limits; ignored", at);
+    cg_warn("%s.kernel, kernelTCP: cgroup v2 has no separate kernel memory limits; ignored", at);
   if (!m->limit.set && !m->swap.set && !m->reservation.set)
     return 0;
   int r = need(dir, "memory", at, err);
@@ -121,23 +125,33 @@ static int v2_memory(const char *dir, const struct spec_memory *m, struct husk_e
   if (r >= 0 && m->limit.set)
     r = write_limit(dir, "memory.max", m->limit.value, "linux.resources.memory.limit",
                     "the container's memory limit", err);
-  if (r >= 0 && m->swap.set)
-    r = v2_swap(dir, m, err);
+  bool implied = !m->swap.set && m->limit.set && m->limit.value == -1;
+  if (r >= 0 && (m->swap.set || implied))
+    r = v2_swap(dir, m, implied, err);
   if (r >= 0 && m->reservation.set)
     r = write_limit(dir, "memory.low", m->reservation.value, "linux.resources.memory.reservation",
                     "memory the container keeps under pressure", err);
   return r;
 }
 
-/* cpu.max is "<quota|max> [period]", as runc writes it. */
+/* cpu.max is "<quota|max> [period]", as runc writes it; the kernel keeps the period when
+ * only a quota is written. A period alone keeps the quota in force (an update of one of
+ * them leaves the other as it was, as on v1). */
 static int v2_cpu_max(const char *dir, const struct spec_cpu *c, struct husk_error **err) {
   char value[64];
-  int n = c->quota.set && c->quota.value > 0
-              ? snprintf(value, sizeof(value), "%" PRId64, c->quota.value)
-              : snprintf(value, sizeof(value), "max");
-  if (c->period.set && c->period.value)
+  int n = 0;
+  _cleanup_free_ char *cur = NULL;
+  if (c->quota.set)
+    n = c->quota.value > 0 ? snprintf(value, sizeof(value), "%" PRId64, c->quota.value)
+                           : snprintf(value, sizeof(value), "max");
+  else if (cg_read(dir, "cpu.max", &cur, NULL) == 0 && cur[strspn(cur, "0123456789max")] == ' ')
+    n = snprintf(value, sizeof(value), "%.*s", (int)strspn(cur, "0123456789max"), cur);
+  else
+    n = snprintf(value, sizeof(value), "max");
+  if (c->period.set)
     snprintf(value + n, sizeof(value) - (size_t)n, " %" PRIu64, c->period.value);
-  return write_value(dir, "cpu.max", value, "linux.resources.cpu.quota",
+  return write_value(dir, "cpu.max", value,
+                     c->quota.set ? "linux.resources.cpu.quota" : "linux.resources.cpu.period",
                      "the container's CPU bandwidth (quota per period)", err);
 }
 
@@ -148,7 +162,7 @@ static int v2_cpu(const char *dir, const struct spec_cpu *c, struct husk_error *
                           "%s.realtimeRuntime, realtimePeriod: cgroup v2 has no "
                           "realtime CPU limits",
                           at);
-  bool quota = (c->quota.set && c->quota.value != 0) || (c->period.set && c->period.value);
+  bool quota = c->quota.set || c->period.set; /* 0 is "unchanged" and unset by now */
   bool weight = c->shares.set && c->shares.value;
   int r = 0;
   if (weight || quota || c->burst.set || c->idle.set)
@@ -198,7 +212,7 @@ static int v2_io(const char *dir, const struct spec_blockio *b, struct husk_erro
                     (int64_t)(bfq ? b->weight.value : cgroup_blkio_to_io_weight(b->weight.value)),
                     "linux.resources.blockIO.weight", why, err);
   if (r >= 0 && b->leaf_weight.set && b->leaf_weight.value)
-    log_warn("%s.leafWeight: cgroup v2 has no leaf weights; ignored", at);
+    cg_warn("%s.leafWeight: cgroup v2 has no leaf weights; ignored", at);
   for (size_t i = 0; r >= 0 && i < b->n_weight_device; i++) {
     const struct spec_weight_device *w = &b->weight_device[i];
     if (!w->weight.set || !w->weight.value)
@@ -265,6 +279,11 @@ static const char *leaf(const struct cgroup *cg) {
 static int v2_apply(struct cgroup *cg, const struct spec_resources *res,
                     const struct cg_dev_rule *rules, size_t n_rules, struct husk_error **err) {
   const char *dir = leaf(cg);
+  if (res->network && (res->network->class_id.set || res->network->n_priorities))
+    return husk_error_set(err, ENOTSUP,
+                          "linux.resources.network.%s: needs the net_cls and net_prio controllers "
+                          "of cgroup v1, and this host has only cgroup v2",
+                          res->network->class_id.set ? "classID" : "priorities");
   int r = res->memory ? v2_memory(dir, res->memory, err) : 0;
   if (r >= 0 && res->cpu)
     r = v2_cpu(dir, res->cpu, err);

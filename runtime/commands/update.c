@@ -1,9 +1,24 @@
 /* update.c: `husk update [-r|--resources FILE|-] [--memory N] ... ID`: change the cgroup limits
- * of a container. The flags (runc's) are merged into the --resources object, winning over it
- * as with runc, and the result is parsed as linux.resources, so every value is checked as it
- * is in config.json before anything is written. */
+ * of a container, as runc 1.1's update does, so engines can drive it as they drive runc:
+ *
+ *  - --resources FILE (or - for stdin) is a linux.resources object, as containerd's shim
+ *    (`-r -`), podman (`--resources=FILE`) and Docker (through containerd) send it; with it
+ *    every other flag is ignored (runc says so in its help). Without it, the flags make one.
+ *  - 0 is "unchanged" for the memory limit, reservation and swap, kernel memory, CPU shares,
+ *    quota, period and realtime values, the pids limit and the blkio weight, and "" for a
+ *    cpuset: Docker sends {"cpu":{"quota":0}} for a quota it leaves alone. -1 is unlimited
+ *    where the kernel has one (memory, swap, quota, pids).
+ *  - linux.resources.devices is left as it is (runc skips devices on update; containerd's
+ *    CRI sends the container's unchanged list with every update).
+ *  - All or nothing (cgroup_update): every value is parsed as in config.json, and every file
+ *    it goes to is opened, before anything is written; a write the kernel refuses puts back
+ *    what was written before it. The error names the JSON path and the file.
+ *
+ * husk keeps no copy of the limits (state.json has only the cgroup's place), so there is no
+ * record to bring in line: later commands read the cgroup itself. */
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,16 +26,23 @@
 #include "commands.h"
 #include "container.h"
 #include "error.h"
+#include "log.h"
 #include "spec.h"
 #include "state.h"
+#include "update.h"
 #include "utils.h"
 
 #define UPDATE_USAGE                                                                               \
   "update [-r|--resources FILE|-] [--memory N] [--memory-swap N] [--memory-reservation N] "        \
-  "[--pids-limit N] [--cpu-quota N] [--cpu-period N] [--cpu-share N] [--cpuset-cpus S] "           \
-  "[--cpuset-mems S] ID"
+  "[--kernel-memory N] [--kernel-memory-tcp N] [--cpu-share N] [--cpu-quota N] "                   \
+  "[--cpu-period N] [--cpu-burst N] [--cpu-rt-period N] [--cpu-rt-runtime N] [--cpu-idle N] "      \
+  "[--cpuset-cpus S] [--cpuset-mems S] [--pids-limit N] [--blkio-weight N] "                       \
+  "[--l3-cache-schema S] [--mem-bw-schema S] ID"
 
-enum value_kind { BYTES, INT, UINT, STRING };
+/* How a flag's value is read: BYTES as docker's units.RAMInBytes (or -1), INT and UINT as
+ * Go's strconv base 10 (runc's string flags), GO_INT as an urfave IntFlag (base prefixes),
+ * IGNORED (obsolete kernel memory: a warning), RDT (Intel RDT, which husk does not have). */
+enum value_kind { BYTES, INT, UINT, GO_INT, STRING, IGNORED, RDT };
 
 /* Each flag sets one member of linux.resources. */
 static const struct {
@@ -30,76 +52,148 @@ static const struct {
     {"memory", "memory", "limit", BYTES},
     {"memory-swap", "memory", "swap", BYTES},
     {"memory-reservation", "memory", "reservation", BYTES},
-    {"pids-limit", "pids", "limit", INT},
+    {"kernel-memory", NULL, NULL, IGNORED},
+    {"kernel-memory-tcp", NULL, NULL, IGNORED},
+    {"cpu-share", "cpu", "shares", UINT},
     {"cpu-quota", "cpu", "quota", INT},
     {"cpu-period", "cpu", "period", UINT},
-    {"cpu-share", "cpu", "shares", UINT},
+    {"cpu-burst", "cpu", "burst", UINT},
+    {"cpu-rt-period", "cpu", "realtimePeriod", UINT},
+    {"cpu-rt-runtime", "cpu", "realtimeRuntime", INT},
+    {"cpu-idle", "cpu", "idle", INT},
     {"cpuset-cpus", "cpu", "cpus", STRING},
     {"cpuset-mems", "cpu", "mems", STRING},
+    {"pids-limit", "pids", "limit", GO_INT},
+    {"blkio-weight", "blockIO", "weight", GO_INT},
+    {"l3-cache-schema", NULL, "Intel RDT/CAT: l3 cache schema", RDT},
+    {"mem-bw-schema", NULL, "Intel RDT/MBA: memory bandwidth schema", RDT},
 };
 #define OPT_FIRST_FLAG 256
 
-/* "67108864", "64m", "64MiB", "1g", "-1" (unlimited), as docker's units.RAMInBytes reads. */
-static int parse_bytes(const char *s, long long *ret) {
-  char *end;
-  errno = 0;
-  long long v = strtoll(s, &end, 10);
-  if (errno || end == s)
-    return -EINVAL;
-  if (v == -1 && !*end) {
-    *ret = v;
+/* "67108864", "64m", "64MiB", "1.5g", "512 k", as docker's units.RAMInBytes reads them (binary
+ * multiples, a fraction allowed), or "-1" (unlimited), as runc takes it. */
+int update_parse_bytes(const char *s, int64_t *ret) {
+  if (strcmp(s, "-1") == 0) {
+    *ret = -1;
     return 0;
   }
-  const char *units = "kmgtp";
-  const char *u = *end ? strchr(units, end[0] | 0x20) : NULL;
-  if (*end && !u)
+  size_t digits = strspn(s, "0123456789");
+  if (digits == 0)
     return -EINVAL;
-  if (u)
-    end++;
-  if (u && (*end == 'i' || *end == 'I'))
-    end++;
-  if (*end == 'b' || *end == 'B')
-    end++;
-  if (*end || v < 0)
-    return -EINVAL;
-  for (const char *p = units; u && p <= u; p++) {
-    if (v > (1LL << 53))
-      return -ERANGE;
-    v *= 1024;
+  const char *p = s + digits;
+  if (*p == '.') {
+    size_t frac = strspn(p + 1, "0123456789");
+    if (frac == 0)
+      return -EINVAL;
+    p += 1 + frac;
   }
-  *ret = v;
+  size_t number_len = (size_t)(p - s);
+  if (*p == ' ')
+    p++;
+  static const char units[] = "kmgtp";
+  const char *u = *p ? strchr(units, *p | 0x20) : NULL;
+  int shift = 0;
+  if (u && *u) {
+    shift = 10 * (int)(u - units + 1);
+    p++;
+  }
+  if (*p == 'i' || *p == 'I')
+    p++;
+  if (*p == 'b' || *p == 'B')
+    p++;
+  if (*p)
+    return -EINVAL;
+  char number[64];
+  if (number_len >= sizeof(number))
+    return -ERANGE;
+  memcpy(number, s, number_len);
+  number[number_len] = '\0';
+  double v = strtod(number, NULL) * (double)(1ULL << shift);
+  if (!(v < 9223372036854775807.0)) /* also HUGE_VAL, from strtod on overflow */
+    return -ERANGE;
+  *ret = (int64_t)v;
   return 0;
 }
 
 static int flag_value(size_t i, const char *arg, json_t **ret, struct husk_error **err) {
-  long long v = 0;
+  const char *name = flags[i].flag;
+  int64_t v = 0;
   char *end = NULL;
   errno = 0;
   switch (flags[i].kind) {
-  case STRING: *ret = json_string(arg); return 0;
-  case BYTES:
-    if (parse_bytes(arg, &v) < 0)
+  case STRING: *ret = arg[0] ? json_string(arg) : NULL; return 0;
+  case IGNORED:
+    if (arg[0])
+      log_warn("Setting --%s is ignored and will be removed", name);
+    *ret = NULL;
+    return 0;
+  case RDT:
+    *ret = NULL;
+    return arg[0]
+               ? husk_error_set(err, ENOTSUP, "update: --%s: %s is not enabled", name, flags[i].key)
+               : 0;
+  case BYTES: {
+    int r = update_parse_bytes(arg, &v);
+    if (r < 0)
       return husk_error_set(err, EINVAL,
-                            "update: --%s: expected bytes (like 64m or -1), got \"%s\"",
-                            flags[i].flag, arg);
+                            "update: invalid value for %s: \"%s\" (expected bytes like 64m, or -1)",
+                            name, arg);
     break;
-  case INT:
-  case UINT:
-    v = strtoll(arg, &end, 10);
-    if (errno || end == arg || *end || (flags[i].kind == UINT && v < 0))
-      return husk_error_set(err, EINVAL, "update: --%s: expected %s, got \"%s\"", flags[i].flag,
-                            flags[i].kind == UINT ? "a non-negative integer" : "an integer", arg);
-    break;
-  default: return husk_error_set(err, EINVAL, "update: --%s", flags[i].flag);
   }
-  *ret = json_integer(v);
+  case UINT: {
+    unsigned long long u = strtoull(arg, &end, 10);
+    if (errno || end == arg || *end || arg[0] == '-' || u > INT64_MAX)
+      return husk_error_set(
+          err, EINVAL, "update: invalid value for %s: \"%s\" (expected a non-negative integer)",
+          name, arg);
+    v = (int64_t)u;
+    break;
+  }
+  case INT:
+  case GO_INT:
+    v = strtoll(arg, &end, flags[i].kind == GO_INT ? 0 : 10);
+    if (errno || end == arg || *end)
+      return husk_error_set(
+          err, EINVAL, "update: invalid value for %s: \"%s\" (expected an integer)", name, arg);
+    break;
+  default: return husk_error_set(err, EINVAL, "update: --%s", name);
+  }
+  /* urfave's IntFlag: unset and 0 are one; runc puts 0 in the resources, which means
+   * unchanged. Leave it out, which means the same. */
+  *ret = flags[i].kind == GO_INT && v == 0 ? NULL : json_integer((json_int_t)v);
+  return 0;
+}
+
+/* Standard input to its end (fd 0 itself: /dev/stdin needs /proc, which a minimal host or a
+ * VM's initramfs may not have). */
+static int read_stdin(char **ret, struct husk_error **err) {
+  size_t cap = 4096, len = 0;
+  _cleanup_free_ char *buf = xmalloc(cap + 1);
+  for (;;) {
+    if (len == cap) {
+      if (cap >= HUSK_FILE_MAX)
+        return husk_error_set(err, EFBIG, "read stdin: larger than %u bytes", HUSK_FILE_MAX);
+      cap *= 2;
+      buf = xrealloc(buf, cap + 1);
+    }
+    ssize_t n = read(STDIN_FILENO, buf + len, cap - len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return husk_error_sys(err, "read stdin");
+    if (n == 0)
+      break;
+    len += (size_t)n;
+  }
+  buf[len] = '\0';
+  *ret = TAKE_PTR(buf);
   return 0;
 }
 
 static int load_resources(const char *path, json_t **ret, struct husk_error **err) {
   _cleanup_free_ char *text = NULL;
-  int r = read_file_at(AT_FDCWD, strcmp(path, "-") == 0 ? "/dev/stdin" : path, HUSK_FILE_MAX,
-                       &text, err);
+  int r = strcmp(path, "-") == 0 ? read_stdin(&text, err)
+                                 : read_file_at(AT_FDCWD, path, HUSK_FILE_MAX, &text, err);
   if (r < 0)
     return husk_error_wrap(err, "update: --resources %s", path);
   json_error_t jerr;
@@ -116,61 +210,60 @@ static int load_resources(const char *path, json_t **ret, struct husk_error **er
   return 0;
 }
 
-/* --resources first, then the flags on top of it, all as one linux.resources object. */
-static int parse_options(int argc, char **argv, json_t **ret, struct husk_error **err) {
+int update_parse_args(int argc, char **argv, json_t **ret, const char **ret_id,
+                      struct husk_error **err) {
   struct option opts[ARRAY_SIZE(flags) + 2] = {{"resources", required_argument, NULL, 'r'}};
   for (size_t i = 0; i < ARRAY_SIZE(flags); i++)
     opts[i + 1] = (struct option){flags[i].flag, required_argument, NULL, OPT_FIRST_FLAG + (int)i};
   const char *file = NULL;
-  _cleanup_json_ json_t *given = json_object();
+  /* each flag's last value; the order of the flags does not matter */
+  const char *values[ARRAY_SIZE(flags)] = {0};
   int c;
   while ((c = getopt_long(argc, argv, "+r:", opts, NULL)) != -1) {
-    if (c == 'r') {
+    if (c == 'r')
       file = optarg;
+    else if (c >= OPT_FIRST_FLAG && c < OPT_FIRST_FLAG + (int)ARRAY_SIZE(flags))
+      values[c - OPT_FIRST_FLAG] = optarg;
+    else
+      return command_bad_option(argv, UPDATE_USAGE, err);
+  }
+  int r = command_take_id(argc, argv, optind, UPDATE_USAGE, ret_id, err);
+  if (r < 0)
+    return r;
+  _cleanup_json_ json_t *given = json_object();
+  size_t ignored = 0;
+  for (size_t i = 0; i < ARRAY_SIZE(flags); i++) {
+    if (!values[i])
+      continue;
+    if (file && flags[i].kind != RDT) { /* runc reads only the Intel RDT ones then */
+      ignored++;
       continue;
     }
-    if (c < OPT_FIRST_FLAG || c >= OPT_FIRST_FLAG + (int)ARRAY_SIZE(flags))
-      return command_bad_option(argv, UPDATE_USAGE, err);
-    size_t i = (size_t)(c - OPT_FIRST_FLAG);
     json_t *v = NULL;
-    int r = flag_value(i, optarg, &v, err);
+    r = flag_value(i, values[i], &v, err);
     if (r < 0)
       return r;
+    if (!v)
+      continue;
     json_t *group = json_object_get(given, flags[i].group);
     if (!group)
       json_object_set_new(given, flags[i].group, group = json_object());
     json_object_set_new(group, flags[i].key, v);
   }
-  _cleanup_json_ json_t *res = NULL;
-  if (file) {
-    int r = load_resources(file, &res, err);
-    if (r < 0)
-      return r;
-  } else {
-    res = json_object();
+  if (!file) {
+    *ret = TAKE_PTR(given);
+    return 0;
   }
-  const char *name;
-  json_t *group;
-  json_object_foreach(given, name, group) {
-    json_t *have = json_object_get(res, name);
-    if (json_is_object(have))
-      json_object_update(have, group);
-    else
-      json_object_set(res, name, group);
-  }
-  if (json_object_size(res) == 0)
-    return husk_error_set(err, EINVAL, "update: nothing to change (usage: %s)", UPDATE_USAGE);
-  *ret = TAKE_PTR(res);
-  return 0;
+  if (ignored)
+    log_warn("update: --resources %s is given, so the other flags are ignored (as runc does)",
+             file);
+  return load_resources(file, ret, err);
 }
 
 int cmd_update(int argc, char **argv, const struct global_options *g, struct husk_error **err) {
   _cleanup_json_ json_t *res_json = NULL;
-  int r = parse_options(argc, argv, &res_json, err);
-  if (r < 0)
-    return r;
   const char *id;
-  r = command_take_id(argc, argv, optind, UPDATE_USAGE, &id, err);
+  int r = update_parse_args(argc, argv, &res_json, &id, err);
   if (r < 0)
     return r;
   _cleanup_spec_ struct spec *spec = NULL;
@@ -179,7 +272,7 @@ int cmd_update(int argc, char **argv, const struct global_options *g, struct hus
     return husk_error_wrap(err, "update");
   const struct spec_resources *res = spec->linux_.resources;
   if (res && res->n_devices)
-    return husk_error_set(err, EINVAL, "update: linux.resources.devices cannot be changed");
+    log_debug("linux.resources.devices: left as they are (update does not change device rules)");
   _cleanup_close_ int fd = -1;
   _cleanup_state_ struct container_state *st = NULL;
   r = state_load(g->root, id, true, &fd, &st, err);
@@ -190,6 +283,6 @@ int cmd_update(int argc, char **argv, const struct global_options *g, struct hus
   _cleanup_cgroup_ struct cgroup *cg = NULL;
   r = container_cgroup(st, &cg, err);
   if (r >= 0)
-    r = cgroup_apply(cg, res, NULL, 0, err);
+    r = cgroup_update(cg, res, err);
   return r < 0 ? husk_error_wrap(err, "update %s", id) : 0;
 }

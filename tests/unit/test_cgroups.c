@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <linux/bpf.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,6 +17,7 @@
 
 #include "cgroups/cgroups.h"
 #include "cgroups/internal.h"
+#include "commands/update.h"
 #include "error.h"
 #include "log.h"
 #include "spec.h"
@@ -107,6 +109,7 @@ static const struct fake_file v1_table[] = {
     {"blkio", "blkio.throttle.write_iops_device", ""}, {"freezer", "freezer.state", "THAWED\n"},
     {"devices", "devices.allow", ""}, {"devices", "devices.deny", ""},
     {"hugetlb", "hugetlb.2MB.limit_in_bytes", V1_UNLIMITED},
+    {"net_cls", "net_cls.classid", "0\n"}, {"net_prio", "net_prio.ifpriomap", "lo 0\neth0 0\n"},
 };
 // clang-format on
 
@@ -346,6 +349,84 @@ static void apply_fails(struct cgroup *cg, const char *json, const char *wording
 static bool exists(const char *rel) {
   _cleanup_free_ char *p = xasprintf("%s/%s", root, rel);
   return access(p, F_OK) == 0;
+}
+
+static long trace_len(void) {
+  _cleanup_free_ char *t = trace();
+  return (long)strlen(t);
+}
+
+/* A write( line in the trace after mark (where trace_len was). */
+static bool wrote_since(long mark) {
+  _cleanup_free_ char *t = trace();
+  return strstr(t + mark, "write(\"") != NULL;
+}
+
+/* Set a fake control file's content, as the kernel would show it. */
+static void set_file(const char *rel, const char *content) {
+  _cleanup_free_ char *p = xasprintf("%s/%s", root, rel);
+  FILE *f = fopen(p, "we");
+  ck_assert_msg(f, "open %s", p);
+  fputs(content, f);
+  fclose(f);
+}
+
+static void file_is(const char *rel, const char *want) {
+  _cleanup_free_ char *got = get(rel);
+  ck_assert_msg(got, "read %s", rel);
+  size_t n = strlen(got);
+  while (n > 0 && got[n - 1] == '\n')
+    got[--n] = '\0';
+  ck_assert_msg(strcmp(got, want) == 0, "%s is \"%s\", expected \"%s\"", rel, got, want);
+}
+
+/* A control file whose writes the kernel refuses (ENOSPC): /dev/full in its place. It opens
+ * for writing, so only the write itself fails, past the checking pass. */
+static void refusing(const char *rel) {
+  _cleanup_free_ char *p = xasprintf("%s/%s", root, rel);
+  unlink(p);
+  ck_assert_int_eq(symlink("/dev/full", p), 0);
+}
+
+/* cgroup_update of a lone linux.resources object, as husk update parses it. */
+static int update(struct cgroup *cg, const char *json, struct husk_error **err) {
+  json_error_t jerr;
+  _cleanup_json_ json_t *j = json_loads(json, 0, &jerr);
+  ck_assert_msg(j, "bad test JSON: %s", jerr.text);
+  _cleanup_spec_ struct spec *s = NULL;
+  ck_assert_int_eq(spec_parse_resources_json(j, &s, err), 0);
+  return cgroup_update(cg, s->linux_.resources, err);
+}
+
+static void update_ok(struct cgroup *cg, const char *json) {
+  _cleanup_error_ struct husk_error *err = NULL;
+  ck_assert_msg(update(cg, json, &err) == 0, "update %s: %s", json, err ? err->message : "");
+}
+
+/* The update fails with a message containing each wording (NULL-terminated). */
+static void update_fails(struct cgroup *cg, const char *json, ...) __attribute__((sentinel));
+static void update_fails(struct cgroup *cg, const char *json, ...) {
+  _cleanup_error_ struct husk_error *err = NULL;
+  ck_assert_int_lt(update(cg, json, &err), 0);
+  ck_assert_ptr_nonnull(err);
+  va_list ap;
+  va_start(ap, json);
+  for (const char *w = va_arg(ap, const char *); w; w = va_arg(ap, const char *))
+    ck_assert_msg(strstr(err->message, w), "message lacks \"%s\": %s", w, err->message);
+  va_end(ap);
+}
+
+/* The net_cls,net_prio hierarchy (co-mounted, as systemd mounts them) beside the others. */
+static void add_net_hierarchy(void) {
+  mount_at("net_cls,net_prio", CG_CGROUP_MAGIC);
+  _cleanup_free_ char *d = xasprintf("%s/net_cls,net_prio", root);
+  v1_files(d, "net_cls,net_prio");
+  _cleanup_free_ char *self = NULL;
+  ck_assert_int_eq(read_file_at(AT_FDCWD, self_file, 4096, &self, NULL), 0);
+  _cleanup_free_ char *more = xasprintf("%s11:net_cls,net_prio:/\n", self);
+  _cleanup_free_ char *dir = xstrdup(self_file);
+  *strrchr(dir, '/') = '\0';
+  put(dir, "self", more);
 }
 
 /* ---- detection and placement ---- */
@@ -680,8 +761,11 @@ START_TEST(test_v1_memory_update_order) {
   apply_ok(cg, "{\"memory\":{\"limit\":-1}}");
   ck_wrote("memory/c/memory.memsw.limit_in_bytes", "-1");
   ck_wrote("memory/c/memory.limit_in_bytes", "-1");
-  apply_ok(cg, "{\"pids\":{\"limit\":0}}");
+  apply_ok(cg, "{\"pids\":{\"limit\":-1}}");
   ck_wrote("pids/c/pids.max", "max");
+  long mark = trace_len();
+  apply_ok(cg, "{\"pids\":{\"limit\":0}}"); /* runc: 0 leaves the limit alone */
+  ck_assert_msg(!wrote_since(mark), "pids limit 0 wrote: %s", trace() + mark);
 }
 END_TEST
 
@@ -776,6 +860,325 @@ START_TEST(test_state_records_cgroup_and_paused) {
   _cleanup_cgroup_ struct cgroup *again = NULL;
   ck_assert_int_eq(cgroup_load(&host, back->cgroup, &again, NULL), 0);
   ck_assert_str_eq(cgroup_dir(again, "memory"), cgroup_dir(cg, "memory"));
+}
+END_TEST
+
+/* ---- update: runc's rules, all or nothing ---- */
+
+/* Where in the trace, after mark, `value` was written to <root>/<rel>; -1 if it was not. */
+static long written_after(long mark, const char *rel, const char *value) {
+  _cleanup_free_ char *t = trace();
+  _cleanup_free_ char *needle = xasprintf("write(\"%s/%s\", \"%s\") = ", root, rel, value);
+  char *p = strstr(t + mark, needle);
+  return p ? p - t : -1;
+}
+
+#define ck_wrote_after(mark, rel, value)                                                           \
+  ck_assert_msg(written_after(mark, rel, value) >= 0,                                              \
+                "expected \"%s\" written to %s; trace since:\n%s", value, rel, trace() + (mark))
+
+/* _i: 0 legacy, 1 hybrid, 2 pure v2. The container's cgroup is /c; on v2 its files are c/... */
+static struct cgroup *update_host(int kind) {
+  if (kind == 2)
+    layout_v2();
+  else
+    layout_v1(kind == 1);
+  return make("/c", "c");
+}
+
+static const char *memory_file(int kind) {
+  return kind == 2 ? "c/memory.max" : "memory/c/memory.limit_in_bytes";
+}
+
+/* What Docker 20.10's `docker update` sends through containerd for a container whose other
+ * limits it leaves alone: 0 for each of them. */
+#define DOCKER_UNCHANGED                                                                           \
+  "{\"memory\":{\"limit\":0,\"reservation\":0,\"kernel\":0},"                                      \
+  "\"cpu\":{\"shares\":0,\"quota\":0,\"period\":0,\"cpus\":\"\",\"mems\":\"\"},"                   \
+  "\"blockIO\":{\"weight\":0},\"pids\":{\"limit\":0}}"
+
+#define INITIAL_LIMITS                                                                             \
+  "{\"memory\":{\"limit\":67108864,\"swap\":67108864},"                                            \
+  "\"cpu\":{\"shares\":512,\"quota\":20000,\"period\":100000},\"pids\":{\"limit\":50}}"
+
+/* 0 is "unchanged" (runc's drivers skip it), in update and create alike: nothing is written,
+ * where husk used to write "0" (EINVAL for a v1 quota, EBUSY for a memory limit). */
+START_TEST(test_update_zero_is_unchanged) {
+  _cleanup_cgroup_ struct cgroup *cg = update_host(_i);
+  apply_ok(cg, INITIAL_LIMITS);
+  long mark = trace_len();
+  update_ok(cg, DOCKER_UNCHANGED);
+  apply_ok(cg, DOCKER_UNCHANGED);
+  ck_assert_msg(!wrote_since(mark), "zeros were written:\n%s", trace() + mark);
+  file_is(memory_file(_i), "67108864");
+  /* docker update --cpus 0.5 --pids-limit 100: only those two change */
+  update_ok(cg, "{\"memory\":{\"limit\":0,\"reservation\":0,\"kernel\":0},"
+                "\"cpu\":{\"shares\":0,\"quota\":50000,\"period\":100000},"
+                "\"blockIO\":{\"weight\":0},\"pids\":{\"limit\":100}}");
+  if (_i == 2) {
+    ck_wrote_after(mark, "c/cpu.max", "50000 100000");
+    ck_wrote_after(mark, "c/pids.max", "100");
+  } else {
+    const char *cpu = _i == 1 ? "cpu/c" : "cpu,cpuacct/c";
+    _cleanup_free_ char *quota = xasprintf("%s/cpu.cfs_quota_us", cpu);
+    ck_wrote_after(mark, quota, "50000");
+    ck_wrote_after(mark, "pids/c/pids.max", "100");
+  }
+  file_is(memory_file(_i), "67108864");
+  /* -1 is unlimited */
+  update_ok(cg, "{\"pids\":{\"limit\":-1},\"cpu\":{\"quota\":-1}}");
+  file_is(_i == 2 ? "c/pids.max" : "pids/c/pids.max", "max");
+}
+END_TEST
+
+/* containerd's CRI sends the container's unchanged device list with each update: it is left
+ * alone (runc skips devices), not refused and not rewritten. */
+START_TEST(test_update_leaves_devices) {
+  _cleanup_cgroup_ struct cgroup *cg = update_host(_i);
+  apply_ok(cg, INITIAL_LIMITS);
+  long mark = trace_len();
+  update_ok(cg, "{\"devices\":[{\"allow\":false,\"access\":\"rwm\"}],"
+                "\"memory\":{\"limit\":201326592,\"swap\":201326592},\"cpu\":{}}");
+  file_is(memory_file(_i), "201326592");
+  ck_assert_int_eq(written_after(mark, "devices/c/devices.deny", "a"), -1);
+  if (_i != 2) /* memsw above the old limit: memsw first, then the limit */
+    ck_assert_int_lt(written_after(mark, "memory/c/memory.memsw.limit_in_bytes", "201326592"),
+                     written_after(mark, "memory/c/memory.limit_in_bytes", "201326592"));
+}
+END_TEST
+
+/* A write the kernel refuses after others succeeded: each file gets back its old value,
+ * newest first, keyed files per device, and the error says so, naming path and file. */
+START_TEST(test_update_rolls_back) {
+  _cleanup_cgroup_ struct cgroup *cg = update_host(_i);
+  apply_ok(cg, "{\"memory\":{\"limit\":67108864,\"swap\":67108864},"
+               "\"cpu\":{\"shares\":512,\"quota\":20000,\"period\":100000},\"pids\":{\"limit\":50},"
+               "\"blockIO\":{\"throttleReadBpsDevice\":[{\"major\":8,\"minor\":0,"
+               "\"rate\":1048576}]}}");
+  const char *hugetlb = _i == 0   ? "hugetlb/c/hugetlb.2MB.limit_in_bytes"
+                        : _i == 1 ? "unified/c/hugetlb.2MB.max"
+                                  : "c/hugetlb.2MB.max";
+  if (_i == 2)
+    set_file("c/io.max", "8:0 rbps=1048576 wbps=max riops=max wiops=max\n");
+  refusing(hugetlb); /* the last setting written */
+  long mark = trace_len();
+  update_fails(cg,
+               "{\"memory\":{\"limit\":134217728,\"swap\":268435456},"
+               "\"cpu\":{\"shares\":100,\"quota\":50000,\"cpus\":\"1\"},\"pids\":{\"limit\":7},"
+               "\"blockIO\":{\"throttleReadBpsDevice\":[{\"major\":8,\"minor\":0,\"rate\":2097152},"
+               "{\"major\":8,\"minor\":16,\"rate\":4096}]},"
+               "\"hugepageLimits\":[{\"pageSize\":\"2MB\",\"limit\":2097152}]}",
+               "linux.resources.hugepageLimits[0]", "hugetlb.2MB", "No space left on device",
+               "nothing was changed", NULL);
+  if (_i == 2) {
+    static const char *const back[][2] = {
+        {"c/memory.max", "67108864"},
+        {"c/memory.swap.max", "0"},
+        {"c/cpu.weight", "20"},
+        {"c/cpu.max", "20000 100000"},
+        {"c/cpuset.cpus", ""},
+        {"c/pids.max", "50"},
+        {"c/io.max", "8:0 rbps=1048576 wbps=max riops=max wiops=max"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(back); i++)
+      file_is(back[i][0], back[i][1]);
+    ck_wrote_after(mark, "c/io.max", "8:16 rbps=max wbps=max riops=max wiops=max");
+    ck_assert_int_lt(
+        written_after(mark, "c/io.max", "8:16 rbps=max wbps=max riops=max wiops=max"),
+        written_after(mark, "c/io.max", "8:0 rbps=1048576 wbps=max riops=max wiops=max"));
+    return;
+  }
+  const char *cpu = _i == 1 ? "cpu/c" : "cpu,cpuacct/c";
+  _cleanup_free_ char *shares = xasprintf("%s/cpu.shares", cpu),
+                      *quota = xasprintf("%s/cpu.cfs_quota_us", cpu);
+  file_is("memory/c/memory.limit_in_bytes", "67108864");
+  file_is("memory/c/memory.memsw.limit_in_bytes", "67108864");
+  file_is(shares, "512");
+  file_is(quota, "20000");
+  file_is("cpuset/c/cpuset.cpus", "0-3");
+  file_is("pids/c/pids.max", "50");
+  file_is("blkio/c/blkio.throttle.read_bps_device", "8:0 1048576");
+  ck_wrote_after(mark, "blkio/c/blkio.throttle.read_bps_device", "8:16 0"); /* 0 removes it */
+  /* raised: memsw went first, so it comes back last, under the restored limit */
+  long lim = written_after(mark, "memory/c/memory.limit_in_bytes", "67108864");
+  long sw = written_after(mark, "memory/c/memory.memsw.limit_in_bytes", "67108864");
+  ck_assert_msg(lim >= 0 && sw > lim, "restore order: limit at %ld, memsw at %ld", lim, sw);
+}
+END_TEST
+
+/* What the checking pass finds fails the update before anything is written. */
+START_TEST(test_update_checks_before_writing) {
+  _cleanup_cgroup_ struct cgroup *cg = update_host(_i);
+  apply_ok(cg, INITIAL_LIMITS);
+  _cleanup_free_ char *pids = xasprintf("%s/%s", root, _i == 2 ? "c/pids.max" : "pids/c/pids.max");
+  ck_assert_int_eq(unlink(pids), 0);
+  long mark = trace_len();
+  update_fails(cg, "{\"memory\":{\"limit\":134217728,\"swap\":134217728},\"pids\":{\"limit\":7}}",
+               "linux.resources.pids.limit", "pids.max does not exist", NULL);
+  ck_assert_msg(!wrote_since(mark), "written before the check failed:\n%s", trace() + mark);
+  /* linux.resources.network without net_cls and net_prio: refused, in update and create */
+  const char *why = _i == 2 ? "needs the net_cls and net_prio controllers of cgroup v1"
+                            : "this host has no net_cls cgroup controller mounted";
+  update_fails(cg, "{\"memory\":{\"limit\":33554432},\"network\":{\"classID\":1048577}}",
+               "linux.resources.network.classID", why, NULL);
+  apply_fails(cg, "{\"network\":{\"classID\":1048577}}", why);
+  update_fails(cg, "{\"network\":{\"priorities\":[{\"name\":\"eth0\",\"priority\":5}]}}",
+               "linux.resources.network.priorities",
+               _i == 2 ? "cgroup v1" : "no net_prio cgroup controller mounted", NULL);
+  ck_assert_msg(!wrote_since(mark), "written before the check failed:\n%s", trace() + mark);
+  file_is(memory_file(_i), "67108864");
+  /* classID 0 is "not set", as runc reads it: nothing to refuse */
+  update_ok(cg, "{\"network\":{\"classID\":0}}");
+}
+END_TEST
+
+/* v1 hosts with the net_cls,net_prio hierarchy: classID and priorities are written, and an
+ * update that fails gives each interface its priority back. */
+START_TEST(test_network_v1) {
+  layout_v1(_i == 1);
+  add_net_hierarchy();
+  _cleanup_cgroup_ struct cgroup *cg = make("/c", "c");
+  apply_ok(cg, "{\"network\":{\"classID\":1048577,\"priorities\":[{\"name\":\"eth0\","
+               "\"priority\":5},{\"name\":\"lo\",\"priority\":1}]}}");
+  ck_wrote("net_cls,net_prio/c/net_cls.classid", "1048577");
+  ck_wrote("net_cls,net_prio/c/net_prio.ifpriomap", "eth0 5");
+  ck_wrote("net_cls,net_prio/c/net_prio.ifpriomap", "lo 1");
+  apply_fails(cg, "{\"network\":{\"priorities\":[{\"name\":\"eth0 9\\nlo\",\"priority\":5}]}}",
+              "is not an interface name");
+  set_file("net_cls,net_prio/c/net_prio.ifpriomap", "lo 1\neth0 5\n");
+  refusing(_i == 1 ? "unified/c/hugetlb.2MB.max" : "hugetlb/c/hugetlb.2MB.limit_in_bytes");
+  long mark = trace_len();
+  update_fails(cg,
+               "{\"network\":{\"classID\":2,\"priorities\":[{\"name\":\"eth0\",\"priority\":9},"
+               "{\"name\":\"wlan0\",\"priority\":3}]},"
+               "\"hugepageLimits\":[{\"pageSize\":\"2MB\",\"limit\":2097152}]}",
+               "nothing was changed", NULL);
+  file_is("net_cls,net_prio/c/net_cls.classid", "1048577");
+  ck_wrote_after(mark, "net_cls,net_prio/c/net_prio.ifpriomap", "wlan0 0");
+  ck_wrote_after(mark, "net_cls,net_prio/c/net_prio.ifpriomap", "eth0 5");
+}
+END_TEST
+
+/* v2: a period alone keeps the quota in force (it used to reset it to max); an unlimited
+ * memory limit frees swap too, as runc does. */
+START_TEST(test_update_v2_cpu_max_and_swap) {
+  _cleanup_cgroup_ struct cgroup *cg = update_host(2);
+  apply_ok(cg, "{\"cpu\":{\"quota\":50000,\"period\":100000},"
+               "\"memory\":{\"limit\":67108864,\"swap\":67108864}}");
+  long mark = trace_len();
+  update_ok(cg, "{\"cpu\":{\"period\":200000}}");
+  ck_wrote_after(mark, "c/cpu.max", "50000 200000");
+  update_ok(cg, "{\"cpu\":{\"quota\":30000}}");
+  ck_wrote_after(mark, "c/cpu.max", "30000");
+  update_ok(cg, "{\"memory\":{\"limit\":-1}}");
+  file_is("c/memory.max", "max");
+  file_is("c/memory.swap.max", "max");
+}
+END_TEST
+
+/* v1 keeps limit <= memory+swap: one of them alone that would break it is refused before any
+ * write, saying which to give too. */
+START_TEST(test_update_v1_memsw_trap) {
+  _cleanup_cgroup_ struct cgroup *cg = update_host(0);
+  apply_ok(cg, "{\"memory\":{\"limit\":67108864,\"swap\":67108864}}");
+  long mark = trace_len();
+  update_fails(cg, "{\"memory\":{\"limit\":134217728}}", "is above the memory+swap limit in force",
+               "give linux.resources.memory.swap too", NULL);
+  update_fails(cg, "{\"memory\":{\"swap\":33554432}}", "below the memory limit in force",
+               "give linux.resources.memory.limit too", NULL);
+  ck_assert_msg(!wrote_since(mark), "written:\n%s", trace() + mark);
+  update_ok(cg, "{\"memory\":{\"limit\":33554432}}"); /* lowering alone is fine */
+  file_is("memory/c/memory.limit_in_bytes", "33554432");
+}
+END_TEST
+
+/* ---- update's command line ---- */
+
+static json_t *update_args(struct husk_error **err, ...) {
+  char *argv[32] = {"update"};
+  int argc = 1;
+  va_list ap;
+  va_start(ap, err);
+  for (char *a = va_arg(ap, char *); a; a = va_arg(ap, char *))
+    argv[argc++] = a;
+  va_end(ap);
+  argv[argc] = NULL;
+  optind = 0; /* getopt starts over */
+  json_t *res = NULL;
+  const char *id = NULL;
+  if (update_parse_args(argc, argv, &res, &id, err) < 0)
+    return NULL;
+  ck_assert_str_eq(id, argv[argc - 1]);
+  return res;
+}
+
+static void json_is(json_t *got, const char *want) {
+  ck_assert_ptr_nonnull(got);
+  _cleanup_json_ json_t *w = json_loads(want, 0, NULL);
+  ck_assert_ptr_nonnull(w);
+  _cleanup_free_ char *text = json_dumps(got, JSON_SORT_KEYS);
+  ck_assert_msg(json_equal(got, w), "got %s, expected %s", text, want);
+}
+
+START_TEST(test_update_flags) {
+  _cleanup_json_ json_t *all = update_args(
+      NULL, "--memory", "64m", "--memory-swap=-1", "--memory-reservation", "1.5g",
+      "--kernel-memory", "1g", "--cpu-share", "512", "--cpu-quota", "-1", "--cpu-period", "100000",
+      "--cpu-rt-runtime", "950", "--cpu-rt-period", "1000000", "--cpuset-cpus", "0-1",
+      "--cpuset-mems", "", "--pids-limit", "0", "--blkio-weight", "300", "id", NULL);
+  json_is(all, "{\"memory\":{\"limit\":67108864,\"swap\":-1,\"reservation\":1610612736},"
+               "\"cpu\":{\"shares\":512,\"quota\":-1,\"period\":100000,\"realtimeRuntime\":950,"
+               "\"realtimePeriod\":1000000,\"cpus\":\"0-1\"},\"blockIO\":{\"weight\":300}}");
+  _cleanup_json_ json_t *none = update_args(NULL, "id", NULL); /* runc: a no-op, not an error */
+  json_is(none, "{}");
+  _cleanup_json_ json_t *pids = update_args(NULL, "--pids-limit", "-1", "c1", NULL);
+  json_is(pids, "{\"pids\":{\"limit\":-1}}");
+  /* with --resources the file is the whole update, and the other flags are ignored */
+  char path[] = "/tmp/husk-test-update-XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  const char *podman = "{\"memory\":{\"limit\":268435456,\"swap\":536870912},"
+                       "\"cpu\":{\"quota\":50000,\"period\":100000}}";
+  ck_assert_int_eq(write(fd, podman, strlen(podman)), (ssize_t)strlen(podman));
+  close(fd);
+  _cleanup_free_ char *opt = xasprintf("--resources=%s", path);
+  _cleanup_json_ json_t *file = update_args(NULL, opt, "--memory", "1g", "id", NULL);
+  json_is(file, podman);
+  _cleanup_error_ struct husk_error *e1 = NULL, *e2 = NULL, *e3 = NULL, *e4 = NULL;
+  ck_assert_ptr_null(update_args(&e1, "-r", path, "--l3-cache-schema", "L3:0=f", "id", NULL));
+  ck_assert_msg(strstr(e1->message, "Intel RDT/CAT: l3 cache schema is not enabled"), "%s",
+                e1->message);
+  unlink(path);
+  ck_assert_ptr_null(update_args(&e2, "--memory", "lots", "id", NULL));
+  ck_assert_msg(strstr(e2->message, "invalid value for memory"), "%s", e2->message);
+  ck_assert_ptr_null(update_args(&e3, "--cpu-period", "-5", "id", NULL));
+  ck_assert_msg(strstr(e3->message, "invalid value for cpu-period"), "%s", e3->message);
+  ck_assert_ptr_null(update_args(&e4, "--memory", "64m", NULL));
+}
+END_TEST
+
+START_TEST(test_update_bytes) {
+  static const struct {
+    const char *text;
+    int64_t want;
+  } ok[] = {
+      {"67108864", 67108864}, {"64m", 67108864},    {"64MiB", 67108864},
+      {"64MB", 67108864},     {"1.5g", 1610612736}, {"512 k", 524288},
+      {"1kb", 1024},          {"-1", -1},           {"0", 0},
+      {"2T", 1LL << 41},
+  };
+  for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+    int64_t v = 7;
+    ck_assert_msg(update_parse_bytes(ok[i].text, &v) == 0, "%s refused", ok[i].text);
+    ck_assert_msg(v == ok[i].want, "%s: %lld", ok[i].text, (long long)v);
+  }
+  static const char *const bad[] = {"", "-2", "1.g", "lots", "64x", "64mm", ".5g", " 1"};
+  for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+    int64_t v;
+    ck_assert_msg(update_parse_bytes(bad[i], &v) < 0, "\"%s\" taken", bad[i]);
+  }
+  int64_t v;
+  ck_assert_int_eq(update_parse_bytes("99999999999p", &v), -ERANGE);
 }
 END_TEST
 
@@ -931,11 +1334,20 @@ static Suite *cgroups_suite(void) {
   tcase_add_loop_test(tc, test_v1_freeze_stats, 0, 2);
   tcase_add_loop_test(tc, test_device_rules_v1, 0, 2);
   tcase_add_loop_test(tc, test_state_records_cgroup_and_paused, 0, 2);
+  tcase_add_loop_test(tc, test_update_zero_is_unchanged, 0, 3);
+  tcase_add_loop_test(tc, test_update_leaves_devices, 0, 3);
+  tcase_add_loop_test(tc, test_update_rolls_back, 0, 3);
+  tcase_add_loop_test(tc, test_update_checks_before_writing, 0, 3);
+  tcase_add_loop_test(tc, test_network_v1, 0, 2);
+  tcase_add_test(tc, test_update_v2_cpu_max_and_swap);
+  tcase_add_test(tc, test_update_v1_memsw_trap);
   suite_add_tcase(s, tc);
   TCase *pure = tcase_create("pure");
   tcase_add_test(pure, test_conversions);
   tcase_add_test(pure, test_bpf_program_shape);
   tcase_add_test(pure, test_bpf_enforced_as_root);
+  tcase_add_test(pure, test_update_flags);
+  tcase_add_test(pure, test_update_bytes);
   suite_add_tcase(s, pure);
   return s;
 }
