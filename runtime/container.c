@@ -452,6 +452,7 @@ static _Noreturn void run_init(struct create_ctx *c) {
       .new_net_ns = (c->clone_flags & CLONE_NEWNET) != 0,
       .unshare_cgroupns = c->unshare_cgroupns,
       .join_cgroup = init_joins_cgroup(c) ? c->cgroup : NULL,
+      .cgroup = c->cgroup,
       .parent_pidfd = c->parent_pidfd,
       .dies_with_parent = c->opts->dies_with_monitor && !init_in_joined_user_ns(c),
   };

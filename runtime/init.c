@@ -126,7 +126,10 @@ static int build_rootfs(struct init_args *a, struct husk_error **err) {
   if (chdir(a->bundle) < 0)
     return husk_error_sys(err, "chdir %s", a->bundle);
   bool own_mount_ns = spec_namespace(a->spec, CLONE_NEWNS) != NULL;
-  int r = rootfs_prepare(a->spec, a->rootfs, a->new_user_ns, own_mount_ns, err);
+  const struct rootfs_options ro = {.in_user_ns = a->new_user_ns,
+                                    .own_mount_ns = own_mount_ns,
+                                    .cgroup = a->cgroup};
+  int r = rootfs_prepare(a->spec, a->rootfs, &ro, err);
   if (r < 0)
     return r;
   /* Without those hooks the round trip to the parent would only cost a wakeup each way. */

@@ -29,6 +29,7 @@ struct init_args {
   bool new_net_ns;      /* the clone made a network namespace: bring up lo */
   bool unshare_cgroupns; /* make the cgroup namespace once the parent moved us into our cgroup */
   struct cgroup *join_cgroup; /* move ourselves into it first thing; NULL: the parent does it */
+  const struct cgroup *cgroup; /* the container's (shown at its cgroup mount); NULL: none */
   char *hook_state;     /* the state JSON for createContainer/startContainer hooks, received
                            with SYNC_HOOKS_DONE; NULL when the config has none */
 };

@@ -22,6 +22,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "cgroups/cgroups.h"
 #include "error.h"
 #include "log.h"
 #include "lsm.h"
@@ -254,19 +255,10 @@ static int remount_bind(int fd, unsigned long flags, const char *why, struct hus
   return 0;
 }
 
-/* A mountinfo line's mount point, unescaped (\040 for a space) in place, and its fstype;
- * NULL for a line it cannot read. Modifies line. */
-static char *mountinfo_point(char *line, const char **ret_fstype) {
-  char *save = NULL, *mnt = NULL, *tok = strtok_r(line, " ", &save);
-  for (int i = 0; tok && i < 4; i++)
-    tok = mnt = strtok_r(NULL, " ", &save);
-  while (tok && strcmp(tok, "-") != 0)
-    tok = strtok_r(NULL, " ", &save);
-  const char *fstype = tok ? strtok_r(NULL, " ", &save) : NULL;
-  if (!mnt || !fstype)
-    return NULL;
-  char *out = mnt;
-  for (const char *in = mnt; *in; out++) {
+/* Undo mountinfo's octal escapes (\040 for a space) in place. */
+static void mountinfo_unescape(char *s) {
+  char *out = s;
+  for (const char *in = s; *in; out++) {
     unsigned v;
     if (in[0] == '\\' && sscanf(in + 1, "%3o", &v) == 1 && strspn(in + 1, "01234567") >= 3) {
       *out = (char)v;
@@ -276,43 +268,105 @@ static char *mountinfo_point(char *line, const char **ret_fstype) {
     }
   }
   *out = '\0';
+}
+
+/* A mountinfo line's mount point (field 5), unescaped in place, and its fstype; NULL for a
+ * line it cannot read. Modifies line. */
+static char *mountinfo_point(char *line, const char **ret_fstype) {
+  char *save = NULL, *mnt = NULL, *tok = strtok_r(line, " ", &save);
+  for (int i = 0; tok && i < 4; i++)
+    tok = mnt = strtok_r(NULL, " ", &save);
+  while (tok && strcmp(tok, "-") != 0)
+    tok = strtok_r(NULL, " ", &save);
+  const char *fstype = tok ? strtok_r(NULL, " ", &save) : NULL;
+  if (!mnt || !fstype)
+    return NULL;
+  mountinfo_unescape(mnt);
   *ret_fstype = fstype;
   return mnt;
 }
 
-/* A mountinfo line's mount point, when it is a cgroup hierarchy right under /sys/fs/cgroup:
- * its name there ("memory", "cpu,cpuacct", "unified"), else NULL. Modifies line. */
-static char *cgroup_hierarchy_name(char *line) {
+/* A v1 or hybrid host's cgroup hierarchies as the container sees them: a tmpfs at the
+ * destination with, for each hierarchy mounted right under the host's /sys/fs/cgroup, only
+ * the container's own directory in it (as runc), so programs that size themselves from
+ * memory.limit_in_bytes or cpu.cfs_quota_us read the container's limits and no other
+ * tenant's cgroup shows. A hierarchy husk made no directory in (name=systemd, say; every one
+ * with --cgroup-manager disabled) is an empty directory: there is nothing of the container's
+ * to show, and the host's is not the container's to see. */
+
+struct cgroup_view {
+  const struct cgroup *cg; /* the container's cgroup; NULL when it has none */
+};
+
+/* A mountinfo line of a cgroup hierarchy right under /sys/fs/cgroup: its name there
+ * ("memory", "cpu,cpuacct", "unified") and the host directory the container is to see of it
+ * (*ret_dir, NULL when there is none to show); NULL when the line is no such hierarchy.
+ * Modifies line. */
+static const char *cgroup_view_of(char *line, const struct cgroup_view *v, char **ret_dir) {
   const char *fstype;
   char *mnt = mountinfo_point(line, &fstype);
-  if (!mnt || (strcmp(fstype, "cgroup") != 0 && strcmp(fstype, "cgroup2") != 0))
+  *ret_dir = NULL;
+  if (!mnt || (strcmp(fstype, "cgroup") != 0 && strcmp(fstype, "cgroup2") != 0) ||
+      !str_has_prefix(mnt, "/sys/fs/cgroup/"))
     return NULL;
-  if (!str_has_prefix(mnt, "/sys/fs/cgroup/"))
+  const char *name = mnt + strlen("/sys/fs/cgroup/");
+  if (!*name || strchr(name, '/') || strcmp(name, "..") == 0)
     return NULL;
-  char *name = mnt + strlen("/sys/fs/cgroup/");
-  return *name && !strchr(name, '/') && strcmp(name, "..") != 0 ? name : NULL;
+  bool v2 = strcmp(fstype, "cgroup2") == 0;
+  const char *own = NULL;
+  if (v->cg) {
+    own = cgroup_dir(v->cg, v2 ? "" : name);
+    if (!own && !v2) {
+      _cleanup_free_ char *named = xasprintf("name=%s", name);
+      own = cgroup_dir(v->cg, named);
+    }
+  }
+  /* cgroup_dir names the directory under the root husk detected: /sys/fs/cgroup on a host */
+  *ret_dir = own && str_has_prefix(own, mnt) ? xstrdup(own) : NULL;
+  return name;
 }
 
-static int bind_cgroup_hierarchy(int dir, const char *name, struct husk_error **err) {
-  char p[32];
-  /* EEXIST: mountinfo lists stacked mounts once each; the first one is bound already. */
+/* Show one hierarchy's directory at dir/name: a clone of just that directory, read-only
+ * unless asked otherwise, attached in three calls (bind and remount on kernels before 5.12). */
+static int show_cgroup_dir(int dir, const char *name, const char *host_dir, bool rdonly,
+                           struct husk_error **err) {
+  /* EEXIST: mountinfo lists stacked mounts once each; the first one is shown already. */
   if (mkdirat(dir, name, 0755) < 0)
     return errno == EEXIST ? 0 : husk_error_sys(err, "mkdir %s", name);
   _cleanup_close_ int fd = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     return husk_error_sys(err, "open %s", name);
-  _cleanup_free_ char *host = xasprintf("/sys/fs/cgroup/%s", name);
-  if (do_mount(host, fd_path(fd, p), "bind", MS_BIND | MS_REC, NULL,
-               "cgroup v1: show the host's hierarchy in the container") < 0)
-    return husk_error_sys(err, "bind %s", host);
-  _cleanup_close_ int mfd = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (mfd < 0)
-    return husk_error_sys(err, "open %s", name);
-  return remount_bind(mfd, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                      "cgroup v1: the container may read its hierarchy, not change it", err);
+  char p[32];
+  unsigned long ro = rdonly ? MS_RDONLY : 0;
+  _cleanup_close_ int tree =
+      (int)syscall(SYS_open_tree, AT_FDCWD, host_dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  TRACE(tree, "cgroup v1: the container's own directory of this hierarchy",
+        "open_tree(\"%s\", OPEN_TREE_CLONE)", host_dir);
+  if (tree < 0 && errno != ENOSYS)
+    return husk_error_sys(err, "open_tree %s", host_dir);
+  if (tree < 0) {
+    if (do_mount(host_dir, fd_path(fd, p), "bind", MS_BIND, NULL,
+                 "cgroup v1: show the container's own directory of this hierarchy") < 0)
+      return husk_error_sys(err, "bind %s", host_dir);
+    _cleanup_close_ int mfd = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (mfd < 0)
+      return husk_error_sys(err, "open %s", name);
+    return remount_bind(mfd, ro | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                        "cgroup v1: as the config's cgroup mount asks", err);
+  }
+  struct mount_attr attr = {.attr_set = (rdonly ? MOUNT_ATTR_RDONLY : 0) | MOUNT_ATTR_NOSUID |
+                                        MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC};
+  long r = syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr);
+  TRACE(r, "cgroup v1: as the config's cgroup mount asks", "mount_setattr(tree, %sNOSUID|NODEV|NOEXEC)",
+        rdonly ? "RDONLY|" : "");
+  if (r < 0)
+    return husk_error_sys(err, "mount_setattr %s", host_dir);
+  r = syscall(SYS_move_mount, tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+  TRACE(r, "cgroup v1: attach it in the container", "move_mount(tree, \"%s\")", fd_path(fd, p));
+  return r < 0 ? husk_error_sys(err, "move_mount %s", host_dir) : 0;
 }
 
-/* The host's comount symlinks ("cpu" -> "cpu,cpuacct") are recreated next to the binds. */
+/* The host's comount symlinks ("cpu" -> "cpu,cpuacct") are recreated next to the mounts. */
 static int copy_cgroup_symlinks(int dir, struct husk_error **err) {
   DIR *d = opendir("/sys/fs/cgroup");
   if (!d)
@@ -332,35 +386,8 @@ static int copy_cgroup_symlinks(int dir, struct husk_error **err) {
   return r;
 }
 
-/* cgroup v1 or hybrid host, with the read-only mount runc's config asks for: one recursive
- * clone of the host's /sys/fs/cgroup (its tmpfs and every hierarchy in it), made read-only
- * as a whole and attached: three calls where binding and remounting each hierarchy takes
- * about sixty (some 0.3 ms). -ENOSYS, with *err untouched, on kernels before 5.12. */
-static int mount_cgroup_v1_tree(int target, struct husk_error **err) {
-  _cleanup_close_ int tree = (int)syscall(SYS_open_tree, AT_FDCWD, "/sys/fs/cgroup",
-                                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-  TRACE(tree, "cgroup v1: copy the host's hierarchies, and the tmpfs holding them, at once",
-        "open_tree(\"/sys/fs/cgroup\", OPEN_TREE_CLONE|AT_RECURSIVE)");
-  if (tree < 0)
-    return errno == ENOSYS ? -ENOSYS : husk_error_sys(err, "open_tree /sys/fs/cgroup");
-  struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-                                        MOUNT_ATTR_NOEXEC};
-  long r = syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
-  TRACE(r, "cgroup v1: the container may read the hierarchies, not change them",
-        "mount_setattr(tree, AT_RECURSIVE, RDONLY|NOSUID|NODEV|NOEXEC)");
-  if (r < 0)
-    return errno == ENOSYS ? -ENOSYS : husk_error_sys(err, "mount_setattr read-only");
-  char p[32];
-  r = syscall(SYS_move_mount, tree, "", target, "",
-              MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
-  TRACE(r, "cgroup v1: attach the copy in the container", "move_mount(tree, \"%s\")",
-        fd_path(target, p));
-  return r < 0 ? husk_error_sys(err, "move_mount onto %s", p) : 0;
-}
-
-/* cgroup v1 or hybrid host: a tmpfs with every host hierarchy bound in read-only. */
 static int mount_cgroup_v1(int root_fd, const char *dest, int target, unsigned long flags,
-                           struct husk_error **err) {
+                           const struct cgroup_view *v, struct husk_error **err) {
   char p[32];
   unsigned long tflags = (flags & ~(MS_RDONLY | MS_REMOUNT)) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
   if (do_mount("tmpfs", fd_path(target, p), "tmpfs", tflags, "mode=755",
@@ -375,9 +402,12 @@ static int mount_cgroup_v1(int root_fd, const char *dest, int target, unsigned l
     next = strchr(line, '\n');
     if (next)
       *next++ = '\0';
-    const char *name = cgroup_hierarchy_name(line);
-    if (name)
-      r = bind_cgroup_hierarchy(dir, name, err);
+    _cleanup_free_ char *host_dir = NULL;
+    const char *name = cgroup_view_of(line, v, &host_dir);
+    if (name && host_dir)
+      r = show_cgroup_dir(dir, name, host_dir, flags & MS_RDONLY, err);
+    else if (name && mkdirat(dir, name, 0755) < 0 && errno != EEXIST)
+      r = husk_error_sys(err, "mkdir %s", name);
   }
   if (r == 0)
     r = copy_cgroup_symlinks(dir, err);
@@ -390,19 +420,13 @@ static int mount_cgroup_v1(int root_fd, const char *dest, int target, unsigned l
 }
 
 static int mount_cgroup(int root_fd, const char *dest, int target, const struct mount_opts *o,
-                        const char *why, struct husk_error **err) {
+                        const char *why, const struct cgroup_view *v, struct husk_error **err) {
   char p[32];
   struct statfs sfs;
   if (statfs("/sys/fs/cgroup", &sfs) < 0)
     return husk_error_sys(err, "statfs /sys/fs/cgroup");
-  /* A writable mount keeps its own tmpfs: the host's must not become writable. */
-  bool tree = (o->flags & MS_RDONLY) &&
-              !(o->flags & ~(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME));
-  int r = -ENOSYS;
-  if (sfs.f_type != CGROUP2_SUPER_MAGIC && tree)
-    r = mount_cgroup_v1_tree(target, err);
   if (sfs.f_type != CGROUP2_SUPER_MAGIC)
-    return r == -ENOSYS ? mount_cgroup_v1(root_fd, dest, target, o->flags, err) : r;
+    return mount_cgroup_v1(root_fd, dest, target, o->flags, v, err);
   if (do_mount("cgroup2", fd_path(target, p), "cgroup2", o->flags, o->data, why) == 0)
     return 0;
   /* Without a cgroup namespace of its own a user namespace may not mount cgroup2 (EPERM), and
@@ -461,7 +485,7 @@ static int mount_tmpfs_copyup(const struct spec_mount *m, int root_fd, const cha
 }
 
 static int mount_entry(const struct spec_mount *m, int root_fd, const char *mount_label,
-                       struct husk_error **err) {
+                       const struct cgroup_view *cgv, struct husk_error **err) {
   _cleanup_free_ char *dest = clean_path(m->destination);
   struct mount_opts o = {0};
   int r = parse_mount_options(m->options, &o, err);
@@ -514,7 +538,7 @@ static int mount_entry(const struct spec_mount *m, int root_fd, const char *moun
         return fd < 0 ? fd : r;
     }
   } else if (strcmp(type, "cgroup") == 0) {
-    if ((r = mount_cgroup(root_fd, dest, target, &o, why, err)) < 0)
+    if ((r = mount_cgroup(root_fd, dest, target, &o, why, cgv, err)) < 0)
       return r;
   } else if (o.copyup && strcmp(type, "tmpfs") == 0) {
     if ((r = mount_tmpfs_copyup(m, root_fd, dest, target, &o, why, err)) < 0)
@@ -725,8 +749,10 @@ static char *mount_point_of(const char *path) {
   return p;
 }
 
-int rootfs_prepare(const struct spec *spec, const char *rootfs, bool in_user_ns,
-                   bool own_mount_ns, struct husk_error **err) {
+int rootfs_prepare(const struct spec *spec, const char *rootfs, const struct rootfs_options *ro,
+                   struct husk_error **err) {
+  bool in_user_ns = ro->in_user_ns, own_mount_ns = ro->own_mount_ns;
+  const struct cgroup_view cgv = {.cg = ro->cgroup};
   unsigned long prop = spec->linux_.rootfs_propagation;
   if (!own_mount_ns) {
     /* No mount namespace of the container's own (runc's chroot case): the tree is the
@@ -763,7 +789,7 @@ int rootfs_prepare(const struct spec *spec, const char *rootfs, bool in_user_ns,
   if (!dev && (r = mount_default_dev(root_fd, err)) < 0)
     return r;
   for (size_t i = 0; i < spec->n_mounts; i++)
-    if (mount_entry(&spec->mounts[i], root_fd, spec->linux_.mount_label, err) < 0)
+    if (mount_entry(&spec->mounts[i], root_fd, spec->linux_.mount_label, &cgv, err) < 0)
       return husk_error_wrap(err, "mounts[%zu] (%s)", i, spec->mounts[i].destination);
   /* A bind of the host's /dev brings its own nodes, links and instances. */
   if (!(dev && is_bind(dev)) && (r = setup_dev(spec, root_fd, in_user_ns, err)) < 0)

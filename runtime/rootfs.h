@@ -15,8 +15,14 @@ struct spec;
  * resolved inside the rootfs and mounted through an fd), build /dev (default device nodes,
  * linux.devices, the fd/stdin/stdout/stderr/ptmx symlinks, /dev/pts and /dev/shm when the
  * config mounts none). rootfs is the absolute host path of the root directory. */
-int rootfs_prepare(const struct spec *spec, const char *rootfs, bool in_user_ns,
-                   bool own_mount_ns, struct husk_error **err);
+struct cgroup;
+struct rootfs_options {
+  bool in_user_ns;   /* a new user namespace: device nodes are bound, not made */
+  bool own_mount_ns; /* the container has a mount namespace (new or joined) */
+  const struct cgroup *cgroup; /* the container's, shown at a v1 cgroup mount; may be NULL */
+};
+int rootfs_prepare(const struct spec *spec, const char *rootfs, const struct rootfs_options *o,
+                   struct husk_error **err);
 
 /* Make rootfs the process's root: pivot_root(2) and detach the old root, or with no_pivot
  * MS_MOVE it onto / and chroot (for a rootfs on a ramfs, where pivot_root fails). Without

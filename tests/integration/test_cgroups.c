@@ -778,6 +778,54 @@ START_TEST(test_cgroup_namespace_rooted_at_container) {
 }
 END_TEST
 
+/* The config's cgroup mount (runc spec's, read-only) shows the container its own cgroups at
+ * the usual paths, with its limits, and no other tenant's (v1: each hierarchy's container
+ * directory at /sys/fs/cgroup/<controller>; v2: its cgroup namespace's root); exec too. */
+START_TEST(test_cgroup_mount_shows_own_cgroups) {
+  bool v2 = unified_host();
+  _h_free_ char *bundle =
+      bundle_with("cgview", "sleep 100", "{\"memory\":{\"limit\":268435456},\"pids\":{\"limit\":20}}");
+  _h_json_ json_t *config = h_config_load(bundle);
+  h_config_add_mount(config, "/sys/fs/cgroup", "cgroup", "cgroup", "nosuid", "noexec", "nodev",
+                     "relatime", "ro", NULL);
+  if (v2)
+    h_config_add_namespace(config, "cgroup");
+  h_config_save(bundle, config);
+  _h_free_ char *id = h_id_new("cgview");
+  run_detached(bundle, id);
+  pid_t pid = running_pid(id);
+  _h_free_ char *limit_path = NULL;
+  ck_assert(asprintf(&limit_path, "/proc/%d/root/sys/fs/cgroup/%s", (int)pid,
+                     v2 ? "memory.max" : "memory/memory.limit_in_bytes") > 0);
+  _h_free_ char *limit = NULL;
+  for (int i = 0; i < 100 && !(limit = h_read(limit_path)); i++)
+    sleep_ms(20);
+  ck_assert_msg(limit && atoll(limit) == 268435456, "memory limit inside: %s", limit);
+  /* exec sees the same files */
+  _h_result_ struct h_result e =
+      h_rt("exec", id, "cat", v2 ? "/sys/fs/cgroup/pids.max" : "/sys/fs/cgroup/pids/pids.max",
+           NULL);
+  ck_assert_msg(e.status == 0 && strcmp(e.out, "20\n") == 0, "exec: %d %s %s", e.status, e.out,
+                e.err);
+  /* no directory below the container's own: no other tenant's cgroup */
+  _h_result_ struct h_result sub = h_rt(
+      "exec", id, "sh", "-c",
+      v2 ? "ls -d /sys/fs/cgroup/*/ 2>/dev/null | wc -l" : "ls -d /sys/fs/cgroup/memory/*/ "
+                                                           "2>/dev/null | wc -l",
+      NULL);
+  ck_assert_msg(sub.status == 0 && strcmp(sub.out, "0\n") == 0,
+                "cgroup directories below the container's: %s", sub.out);
+  _h_result_ struct h_result ro = h_rt(
+      "exec", id, "sh", "-c",
+      v2 ? "touch /sys/fs/cgroup/x 2>/dev/null || echo ro" : "touch /sys/fs/cgroup/memory/x "
+                                                             "2>/dev/null || echo ro",
+      NULL);
+  ck_assert_msg(strcmp(ro.out, "ro\n") == 0, "the cgroup mount is writable: %s", ro.out);
+  _h_result_ struct h_result d = h_rt("delete", "--force", id, NULL);
+  ck_assert_msg(d.status == 0, "delete: %s", d.err);
+}
+END_TEST
+
 /* linux.resources.devices: /dev/kmsg (c 1:11) bound in is refused unless a rule allows it
  * (devices.allow on v1, an eBPF program on v2). Writing needs no capability. */
 static void kmsg_mount(const char *bundle) {
@@ -878,6 +926,7 @@ static Suite *cgroups_suite(void) {
   tcase_add_test(tc, test_delete_removes_cgroups);
   tcase_add_test(tc, test_failed_create_leaves_no_cgroup);
   tcase_add_test(tc, test_cgroup_namespace_rooted_at_container);
+  tcase_add_test(tc, test_cgroup_mount_shows_own_cgroups);
   tcase_add_test(tc, test_device_rules);
   tcase_add_test(tc, test_events_stats_and_oom);
   tcase_add_test(tc, test_cgroup_manager_disabled);

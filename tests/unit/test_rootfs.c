@@ -318,17 +318,25 @@ static bool is_chr(const char *path, unsigned maj, unsigned min) {
          minor(st.st_rdev) == min;
 }
 
-/* A v1 host's hierarchies under /sys/fs/cgroup are read-only too, not only the tmpfs. */
-static void check_cgroup_hierarchies_readonly(void) {
+/* A v1 host's hierarchies under /sys/fs/cgroup: without a cgroup of the container's (none is
+ * given here) each is an empty directory, never the host's hierarchy. */
+static void check_cgroup_hierarchies_hidden(void) {
   DIR *d = opendir("/sys/fs/cgroup");
   REQUIRE(d);
   int n = 0;
   for (struct dirent *de; (de = readdir(d));) {
     _cleanup_free_ char *p = xasprintf("/sys/fs/cgroup/%s", de->d_name);
-    if (de->d_type == DT_DIR && fs_is(p, CGROUP_SUPER_MAGIC)) {
-      REQUIRE(is_readonly(p));
-      n++;
-    }
+    if (de->d_type != DT_DIR || de->d_name[0] == '.')
+      continue;
+    REQUIRE(!fs_is(p, CGROUP_SUPER_MAGIC) && !fs_is(p, CGROUP2_SUPER_MAGIC));
+    DIR *sub = opendir(p);
+    REQUIRE(sub);
+    int entries = 0;
+    for (struct dirent *e; (e = readdir(sub));)
+      entries += e->d_name[0] != '.';
+    closedir(sub);
+    REQUIRE(entries == 0);
+    n++;
   }
   closedir(d);
   REQUIRE(n > 0);
@@ -368,7 +376,7 @@ static void check_container_view(bool cgroup2_host) {
   REQUIRE(fs_is("/sys/fs/cgroup", cgroup2_host ? CGROUP2_SUPER_MAGIC : TMPFS_MAGIC));
   REQUIRE(is_readonly("/sys/fs/cgroup"));
   if (!cgroup2_host)
-    check_cgroup_hierarchies_readonly();
+    check_cgroup_hierarchies_hidden();
 }
 
 static void write_proc(const char *path, const char *text) {
@@ -438,7 +446,8 @@ static void full_rootfs(int arg) {
   struct statfs cg;
   REQUIRE(statfs("/sys/fs/cgroup", &cg) == 0);
   struct husk_error *err = NULL;
-  int r = rootfs_prepare(&spec, rootfs, arg & 1, true, &err);
+  const struct rootfs_options ro = {.in_user_ns = arg & 1, .own_mount_ns = true};
+  int r = rootfs_prepare(&spec, rootfs, &ro, &err);
   if (r == 0)
     r = rootfs_pivot(rootfs, arg & 2, true, &err);
   if (r == 0)
@@ -476,7 +485,8 @@ static void expect_prepare_error(const struct spec_mount *m, const char *want) {
   struct spec spec = {.mounts = (struct spec_mount *)m, .n_mounts = 1};
   _cleanup_free_ char *rootfs = xasprintf("%s/rootfs", tmp);
   struct husk_error *err = NULL;
-  REQUIRE(rootfs_prepare(&spec, rootfs, false, true, &err) < 0);
+  const struct rootfs_options ro = {.own_mount_ns = true};
+  REQUIRE(rootfs_prepare(&spec, rootfs, &ro, &err) < 0);
   if (strcmp(err->message, want) != 0)
     fprintf(stderr, "got: %s\n", err->message);
   REQUIRE(strcmp(err->message, want) == 0);
