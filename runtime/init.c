@@ -128,7 +128,8 @@ static int build_rootfs(struct init_args *a, struct husk_error **err) {
   bool own_mount_ns = spec_namespace(a->spec, CLONE_NEWNS) != NULL;
   const struct rootfs_options ro = {.in_user_ns = a->new_user_ns,
                                     .own_mount_ns = own_mount_ns,
-                                    .cgroup = a->cgroup};
+                                    .cgroup = a->cgroup,
+                                    .cgroup_ns = spec_namespace(a->spec, CLONE_NEWCGROUP) != NULL};
   int r = rootfs_prepare(a->spec, a->rootfs, &ro, err);
   if (r < 0)
     return r;

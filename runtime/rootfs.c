@@ -296,6 +296,7 @@ static char *mountinfo_point(char *line, const char **ret_fstype) {
 
 struct cgroup_view {
   const struct cgroup *cg; /* the container's cgroup; NULL when it has none */
+  bool cgroup_ns;          /* the container has a cgroup namespace (v2: cgroup2 shows its root) */
 };
 
 /* A mountinfo line of a cgroup hierarchy right under /sys/fs/cgroup: its name there
@@ -326,8 +327,41 @@ static const char *cgroup_view_of(char *line, const struct cgroup_view *v, char 
   return name;
 }
 
-/* Show one hierarchy's directory at dir/name: a clone of just that directory, read-only
- * unless asked otherwise, attached in three calls (bind and remount on kernels before 5.12). */
+/* Attach a cgroup directory of the host's at the directory fd: a clone of just that
+ * directory, read-only unless asked otherwise, in three calls (bind and remount on kernels
+ * before 5.12). */
+static int attach_cgroup_dir(int fd, const char *host_dir, bool rdonly, struct husk_error **err) {
+  char p[32];
+  unsigned long ro = rdonly ? MS_RDONLY : 0;
+  _cleanup_close_ int tree =
+      (int)syscall(SYS_open_tree, AT_FDCWD, host_dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  TRACE(tree, "cgroup: the container's own directory of this hierarchy",
+        "open_tree(\"%s\", OPEN_TREE_CLONE)", host_dir);
+  if (tree < 0 && errno != ENOSYS)
+    return husk_error_sys(err, "open_tree %s", host_dir);
+  if (tree < 0) {
+    if (do_mount(host_dir, fd_path(fd, p), "bind", MS_BIND, NULL,
+                 "cgroup v1: show the container's own directory of this hierarchy") < 0)
+      return husk_error_sys(err, "bind %s", host_dir);
+    _cleanup_close_ int mfd = openat(fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (mfd < 0)
+      return husk_error_sys(err, "open %s", host_dir);
+    return remount_bind(mfd, ro | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                        "cgroup: as the config's cgroup mount asks", err);
+  }
+  struct mount_attr attr = {.attr_set = (rdonly ? MOUNT_ATTR_RDONLY : 0) | MOUNT_ATTR_NOSUID |
+                                        MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC};
+  long r = syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr);
+  TRACE(r, "cgroup: as the config's cgroup mount asks", "mount_setattr(tree, %sNOSUID|NODEV|NOEXEC)",
+        rdonly ? "RDONLY|" : "");
+  if (r < 0)
+    return husk_error_sys(err, "mount_setattr %s", host_dir);
+  r = syscall(SYS_move_mount, tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+  TRACE(r, "cgroup: attach it in the container", "move_mount(tree, \"%s\")", fd_path(fd, p));
+  return r < 0 ? husk_error_sys(err, "move_mount %s", host_dir) : 0;
+}
+
+/* Show one hierarchy's directory at dir/name. */
 static int show_cgroup_dir(int dir, const char *name, const char *host_dir, bool rdonly,
                            struct husk_error **err) {
   /* EEXIST: mountinfo lists stacked mounts once each; the first one is shown already. */
@@ -336,34 +370,7 @@ static int show_cgroup_dir(int dir, const char *name, const char *host_dir, bool
   _cleanup_close_ int fd = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     return husk_error_sys(err, "open %s", name);
-  char p[32];
-  unsigned long ro = rdonly ? MS_RDONLY : 0;
-  _cleanup_close_ int tree =
-      (int)syscall(SYS_open_tree, AT_FDCWD, host_dir, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-  TRACE(tree, "cgroup v1: the container's own directory of this hierarchy",
-        "open_tree(\"%s\", OPEN_TREE_CLONE)", host_dir);
-  if (tree < 0 && errno != ENOSYS)
-    return husk_error_sys(err, "open_tree %s", host_dir);
-  if (tree < 0) {
-    if (do_mount(host_dir, fd_path(fd, p), "bind", MS_BIND, NULL,
-                 "cgroup v1: show the container's own directory of this hierarchy") < 0)
-      return husk_error_sys(err, "bind %s", host_dir);
-    _cleanup_close_ int mfd = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (mfd < 0)
-      return husk_error_sys(err, "open %s", name);
-    return remount_bind(mfd, ro | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                        "cgroup v1: as the config's cgroup mount asks", err);
-  }
-  struct mount_attr attr = {.attr_set = (rdonly ? MOUNT_ATTR_RDONLY : 0) | MOUNT_ATTR_NOSUID |
-                                        MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC};
-  long r = syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr);
-  TRACE(r, "cgroup v1: as the config's cgroup mount asks", "mount_setattr(tree, %sNOSUID|NODEV|NOEXEC)",
-        rdonly ? "RDONLY|" : "");
-  if (r < 0)
-    return husk_error_sys(err, "mount_setattr %s", host_dir);
-  r = syscall(SYS_move_mount, tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
-  TRACE(r, "cgroup v1: attach it in the container", "move_mount(tree, \"%s\")", fd_path(fd, p));
-  return r < 0 ? husk_error_sys(err, "move_mount %s", host_dir) : 0;
+  return attach_cgroup_dir(fd, host_dir, rdonly, err);
 }
 
 /* The host's comount symlinks ("cpu" -> "cpu,cpuacct") are recreated next to the mounts. */
@@ -427,6 +434,11 @@ static int mount_cgroup(int root_fd, const char *dest, int target, const struct 
     return husk_error_sys(err, "statfs /sys/fs/cgroup");
   if (sfs.f_type != CGROUP2_SUPER_MAGIC)
     return mount_cgroup_v1(root_fd, dest, target, o->flags, v, err);
+  /* Without a cgroup namespace a cgroup2 mount would show the host's whole tree: the
+   * container's own directory instead. */
+  const char *own = !v->cgroup_ns && v->cg ? cgroup_dir(v->cg, "") : NULL;
+  if (own)
+    return attach_cgroup_dir(target, own, o->flags & MS_RDONLY, err);
   if (do_mount("cgroup2", fd_path(target, p), "cgroup2", o->flags, o->data, why) == 0)
     return 0;
   /* Without a cgroup namespace of its own a user namespace may not mount cgroup2 (EPERM), and
@@ -752,7 +764,7 @@ static char *mount_point_of(const char *path) {
 int rootfs_prepare(const struct spec *spec, const char *rootfs, const struct rootfs_options *ro,
                    struct husk_error **err) {
   bool in_user_ns = ro->in_user_ns, own_mount_ns = ro->own_mount_ns;
-  const struct cgroup_view cgv = {.cg = ro->cgroup};
+  const struct cgroup_view cgv = {.cg = ro->cgroup, .cgroup_ns = ro->cgroup_ns};
   unsigned long prop = spec->linux_.rootfs_propagation;
   if (!own_mount_ns) {
     /* No mount namespace of the container's own (runc's chroot case): the tree is the

@@ -19,7 +19,8 @@ struct cgroup;
 struct rootfs_options {
   bool in_user_ns;   /* a new user namespace: device nodes are bound, not made */
   bool own_mount_ns; /* the container has a mount namespace (new or joined) */
-  const struct cgroup *cgroup; /* the container's, shown at a v1 cgroup mount; may be NULL */
+  const struct cgroup *cgroup; /* the container's, shown at its cgroup mount; may be NULL */
+  bool cgroup_ns;              /* it has a cgroup namespace: on v2, cgroup2 shows its root */
 };
 int rootfs_prepare(const struct spec *spec, const char *rootfs, const struct rootfs_options *o,
                    struct husk_error **err);

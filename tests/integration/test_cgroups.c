@@ -783,12 +783,17 @@ END_TEST
  * directory at /sys/fs/cgroup/<controller>; v2: its cgroup namespace's root); exec too. */
 START_TEST(test_cgroup_mount_shows_own_cgroups) {
   bool v2 = unified_host();
+  /* _i: without a cgroup namespace (runc 1.1 shows v2's whole tree then) */
+  if (_i && v2 && !h_is_husk())
+    return;
   _h_free_ char *bundle =
       bundle_with("cgview", "sleep 100", "{\"memory\":{\"limit\":268435456},\"pids\":{\"limit\":20}}");
   _h_json_ json_t *config = h_config_load(bundle);
   h_config_add_mount(config, "/sys/fs/cgroup", "cgroup", "cgroup", "nosuid", "noexec", "nodev",
                      "relatime", "ro", NULL);
-  if (v2)
+  if (_i)
+    h_config_remove_namespace(config, "cgroup");
+  else
     h_config_add_namespace(config, "cgroup");
   h_config_save(bundle, config);
   _h_free_ char *id = h_id_new("cgview");
@@ -926,7 +931,7 @@ static Suite *cgroups_suite(void) {
   tcase_add_test(tc, test_delete_removes_cgroups);
   tcase_add_test(tc, test_failed_create_leaves_no_cgroup);
   tcase_add_test(tc, test_cgroup_namespace_rooted_at_container);
-  tcase_add_test(tc, test_cgroup_mount_shows_own_cgroups);
+  tcase_add_loop_test(tc, test_cgroup_mount_shows_own_cgroups, 0, 2);
   tcase_add_test(tc, test_device_rules);
   tcase_add_test(tc, test_events_stats_and_oom);
   tcase_add_test(tc, test_cgroup_manager_disabled);
