@@ -47,6 +47,8 @@ static const struct {
     .namespaces = namespaces,
     .cgroup_v1 = true, /* legacy and hybrid hosts (cgroups/v1.c, hybrid.c) */
     .cgroup_v2 = true, /* cgroups/v2.c */
+    .apparmor = true,  /* lsm.c: applied when the host has it, refused when not */
+    .selinux = true,
 };
 
 static void xappend(json_t *array, json_t *value) {

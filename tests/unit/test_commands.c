@@ -341,8 +341,8 @@ START_TEST(test_features_json) {
   ck_assert(array_has_string(json_object_get(seccomp, "archs"), "SCMP_ARCH_X86_64"));
   ck_assert(array_has_string(json_object_get(seccomp, "knownFlags"), "SECCOMP_FILTER_FLAG_LOG"));
   ck_assert(json_is_array(json_object_get(seccomp, "supportedFlags")));
-  ck_assert(json_is_false(json_object_get(json_object_get(linux_, "apparmor"), "enabled")));
-  ck_assert(json_is_false(json_object_get(json_object_get(linux_, "selinux"), "enabled")));
+  ck_assert(json_is_true(json_object_get(json_object_get(linux_, "apparmor"), "enabled")));
+  ck_assert(json_is_true(json_object_get(json_object_get(linux_, "selinux"), "enabled")));
   ck_assert(json_is_false(json_object_get(json_object_get(linux_, "intelRdt"), "enabled")));
   json_t *idmap = json_object_get(json_object_get(linux_, "mountExtensions"), "idmap");
   ck_assert(json_is_false(json_object_get(idmap, "enabled")));
