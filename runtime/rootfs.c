@@ -817,31 +817,20 @@ int rootfs_prepare(const struct spec *spec, const char *rootfs, const struct roo
 
 /* ---- pivot_root ---- */
 
-/* For a rootfs on ramfs/initramfs, where pivot_root fails: move it over / and chroot. */
-static int move_root(const char *rootfs, struct husk_error **err) {
+/* chroot into the rootfs: with move, after moving it over / (for a rootfs on ramfs or
+ * initramfs, where pivot_root fails); without, when the container has no mount namespace
+ * of its own and only its root directory changes. */
+static int chroot_root(const char *rootfs, bool move, struct husk_error **err) {
   int r = chdir(rootfs);
   TRACE(r, "stand in the new root", "chdir(\"%s\")", rootfs);
   if (r < 0)
     return husk_error_sys(err, "chdir %s", rootfs);
-  if (do_mount(".", "/", NULL, MS_MOVE, NULL, "--no-pivot: move the rootfs over /") < 0)
+  if (move && do_mount(".", "/", NULL, MS_MOVE, NULL, "--no-pivot: move the rootfs over /") < 0)
     return husk_error_sys(err, "move %s to /", rootfs);
   r = chroot(".");
-  TRACE(r, "--no-pivot: make it the root directory", "chroot(\".\")");
-  if (r < 0)
-    return husk_error_sys(err, "chroot %s", rootfs);
-  r = chdir("/");
-  TRACE(r, "start at the new /", "chdir(\"/\")");
-  return r < 0 ? husk_error_sys(err, "chdir /") : 0;
-}
-
-/* Without a mount namespace of its own, the container only changes its root directory. */
-static int chroot_root(const char *rootfs, struct husk_error **err) {
-  int r = chdir(rootfs);
-  TRACE(r, "stand in the new root", "chdir(\"%s\")", rootfs);
-  if (r < 0)
-    return husk_error_sys(err, "chdir %s", rootfs);
-  r = chroot(".");
-  TRACE(r, "no mount namespace of its own: only the root directory changes", "chroot(\".\")");
+  TRACE(r, move ? "--no-pivot: make it the root directory"
+                : "no mount namespace of its own: only the root directory changes",
+        "chroot(\".\")");
   if (r < 0)
     return husk_error_sys(err, "chroot %s", rootfs);
   r = chdir("/");
@@ -850,10 +839,8 @@ static int chroot_root(const char *rootfs, struct husk_error **err) {
 }
 
 int rootfs_pivot(const char *rootfs, bool no_pivot, bool own_mount_ns, struct husk_error **err) {
-  if (!own_mount_ns)
-    return chroot_root(rootfs, err);
-  if (no_pivot)
-    return move_root(rootfs, err);
+  if (!own_mount_ns || no_pivot)
+    return chroot_root(rootfs, own_mount_ns, err);
   _cleanup_close_ int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (oldroot < 0)
     return husk_error_sys(err, "open /");
