@@ -3,6 +3,7 @@
  * init before execve — and its oom_score_adj, written by the parent. */
 #include "process.h"
 
+#include <ctype.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <grp.h>
@@ -230,6 +231,15 @@ static const char *env_lookup(const char *const *env, const char *name) {
   return found;
 }
 
+/* "exec PATH: no such file or directory": the reason in lower case, as runc (Go) words it,
+ * because engines map it to an exit status by those words (Docker: 127 for "no such file or
+ * directory", 126 for "permission denied"). */
+static int exec_error(struct husk_error **err, int e, const char *name) {
+  _cleanup_free_ char *reason = xstrdup(strerror(e));
+  reason[0] = (char)tolower((unsigned char)reason[0]);
+  return husk_error_set(err, e, "exec %s: %s", name, reason);
+}
+
 /* The program must be a file inside the container's root: resolved without /proc magic
  * links (/proc/self/fd/N, /proc/self/exe, /proc/<pid>/root), the one way a path leaves the
  * root. Kernels before openat2 (5.6) rely on the closed fds alone. */
@@ -249,7 +259,7 @@ static int check_inside_root(const char *path, struct husk_error **err) {
                           "exec %s: reached through a /proc link (fd, exe, root or cwd): "
                           "the program may lie outside the container",
                           path);
-  return husk_error_sys(err, "exec %s", path);
+  return exec_error(err, errno, path);
 }
 
 static int found(char *path, char **ret_path, struct husk_error **err) {
@@ -269,11 +279,11 @@ int process_find_executable(const char *name, const char *const *env, char **ret
   if (strchr(name, '/')) {
     struct stat st;
     if (stat(name, &st) < 0)
-      return husk_error_sys(err, "exec %s", name);
+      return exec_error(err, errno, name);
     if (S_ISDIR(st.st_mode))
-      return husk_error_errno(err, EACCES, "exec %s", name);
+      return exec_error(err, EACCES, name);
     if (faccessat(AT_FDCWD, name, X_OK, AT_EACCESS) < 0)
-      return husk_error_sys(err, "exec %s", name);
+      return exec_error(err, errno, name);
     return found(xstrdup(name), ret_path, err);
   }
   const char *path = env_lookup(env, "PATH");

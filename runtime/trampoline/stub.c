@@ -60,23 +60,24 @@ static int same(const char *a, const char *b) {
   return *a == *b;
 }
 
-/* The errors an execve of a checked path can still meet, in the words strerror uses. */
+/* The errors an execve of a checked path can still meet, in strerror's words in lower case,
+ * as runc (Go) words them: engines map them to exit statuses by these words. */
 static const char *reason(long e) {
   switch (e) {
-  case 1: return "Operation not permitted";
-  case 2: return "No such file or directory";
-  case 7: return "Argument list too long";
-  case 8: return "Exec format error";
-  case 12: return "Cannot allocate memory";
-  case 13: return "Permission denied";
-  case 20: return "Not a directory";
-  case 21: return "Is a directory";
-  case 22: return "Invalid argument";
-  case 24: return "Too many open files";
-  case 26: return "Text file busy";
-  case 36: return "File name too long";
-  case 40: return "Too many levels of symbolic links";
-  case 80: return "Accessing a corrupted shared library";
+  case 1: return "operation not permitted";
+  case 2: return "no such file or directory";
+  case 7: return "argument list too long";
+  case 8: return "exec format error";
+  case 12: return "cannot allocate memory";
+  case 13: return "permission denied";
+  case 20: return "not a directory";
+  case 21: return "is a directory";
+  case 22: return "invalid argument";
+  case 24: return "too many open files";
+  case 26: return "text file busy";
+  case 36: return "file name too long";
+  case 40: return "too many levels of symbolic links";
+  case 80: return "accessing a corrupted shared library";
   default: return "execve failed";
   }
 }

@@ -263,7 +263,7 @@ START_TEST(test_run_error_message) {
   /* The shim reads the runtime's last error from --log (JSON) into its own message. */
   ck_assert_msg(strstr(r.err, "/nonexistent"), "the error does not name the file: %s", r.err);
   if (h_is_husk())
-    ck_assert_msg(strstr(r.err, "No such file or directory"), "%s", r.err);
+    ck_assert_msg(strstr(r.err, "no such file or directory"), "%s", r.err);
 }
 END_TEST
 

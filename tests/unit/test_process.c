@@ -235,12 +235,12 @@ START_TEST(test_find_with_slash) {
   char *none = NULL;
   ck_assert_int_eq(process_find_executable(missing, env, &none, &err), -ENOENT);
   ck_assert_ptr_null(none);
-  _cleanup_free_ char *want = xasprintf("exec %s: No such file or directory", missing);
+  _cleanup_free_ char *want = xasprintf("exec %s: no such file or directory", missing);
   ck_assert_str_eq(err->message, want);
 
   _cleanup_free_ char *data = xasprintf("%s/data", a);
   ck_assert_int_eq(process_find_executable(data, env, &none, &err), -EACCES);
-  _cleanup_free_ char *want2 = xasprintf("exec %s: Permission denied", data);
+  _cleanup_free_ char *want2 = xasprintf("exec %s: permission denied", data);
   ck_assert_str_eq(err->message, want2);
 
   ck_assert_int_eq(process_find_executable(a, env, &none, &err), -EACCES);
