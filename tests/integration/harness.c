@@ -706,7 +706,8 @@ void h_assert_create_fails_cleanly(const char *bundle, const char *id, const cha
 
 static void teardown(void) {
   for (size_t i = 0; i < g_n_test_ids; i++) {
-    _h_result_ struct h_result r = h_rt("delete", "--force", g_test_ids[i], NULL);
+    struct h_result r = h_rt("delete", "--force", g_test_ids[i], NULL);
+    h_result_free(&r);
   }
   strv_free_n(g_test_ids, g_n_test_ids);
   g_test_ids = NULL;
@@ -733,7 +734,8 @@ static bool sweep_container(const char *id) {
     pid_t pid = h_state_pid(id);
     if (pid > 0)
       kill(pid, SIGKILL);
-    _h_result_ struct h_result r = h_rt("delete", "--force", id, NULL);
+    struct h_result r = h_rt("delete", "--force", id, NULL);
+    h_result_free(&r);
     if (h_state_dir_exists(id)) {
       _h_free_ char *dir = h_asprintf("%s/%s", g_root, id);
       rm_rf(dir);
