@@ -8,10 +8,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/utils.h"
 #include "internal.h"
-#include "log.h"
-#include "utils.h"
 
 /* Registers: r1 = context on entry, then scratch; r2 = device type, r3 = access wanted,
  * r4 = major, r5 = minor, r0 = the verdict (1 allow, 0 deny). */

@@ -9,11 +9,11 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "error.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/utils.h"
 #include "internal.h"
-#include "log.h"
-#include "spec.h"
-#include "utils.h"
+#include "spec/spec.h"
 
 static const struct cgroup_ops *ops_for(enum cgroup_kind kind) {
   switch (kind) {

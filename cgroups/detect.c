@@ -7,10 +7,10 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 
-#include "error.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/utils.h"
 #include "internal.h"
-#include "log.h"
-#include "utils.h"
 
 static long real_fs_type(const char *path) {
   struct statfs sfs;

@@ -5,10 +5,10 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "error.h"
+#include "base/error.h"
+#include "base/utils.h"
 #include "internal.h"
-#include "spec.h"
-#include "utils.h"
+#include "spec/spec.h"
 
 #define RWM (CG_DEV_READ | CG_DEV_WRITE | CG_DEV_MKNOD)
 

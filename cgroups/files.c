@@ -10,11 +10,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "error.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/utils.h"
 #include "internal.h"
-#include "log.h"
-#include "spec.h"
-#include "utils.h"
+#include "spec/spec.h"
 
 bool cg_has(const char *dir, const char *file) {
   _cleanup_free_ char *path = xasprintf("%s/%s", dir, file);

@@ -2,10 +2,10 @@
  * these machines). Limits go to the v1 controllers; the container also gets a cgroup in the
  * v2 tree, which holds every one of its processes and gives cgroup.kill, and which takes
  * hugetlb limits and `unified` settings when v1 has no hugetlb hierarchy. */
-#include "error.h"
+#include "base/error.h"
+#include "base/utils.h"
 #include "internal.h"
-#include "spec.h"
-#include "utils.h"
+#include "spec/spec.h"
 
 static const char *unified_dir(const struct cgroup *cg) {
   const struct cg_dir *d = cg_find(cg, "");

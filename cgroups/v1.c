@@ -7,11 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/utils.h"
 #include "internal.h"
-#include "log.h"
-#include "spec.h"
-#include "utils.h"
+#include "spec/spec.h"
 
 /* The directory of a controller a setting needs; the host not having it is an error. */
 static int need(const struct cgroup *cg, const char *controller, const char *field,

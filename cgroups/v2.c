@@ -6,11 +6,11 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "error.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/utils.h"
 #include "internal.h"
-#include "log.h"
-#include "spec.h"
-#include "utils.h"
+#include "spec/spec.h"
 
 /* A setting's controller must be in the cgroup's cgroup.controllers. */
 static int need(const char *dir, const char *controller, const char *field,

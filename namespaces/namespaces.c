@@ -13,10 +13,9 @@
 #include <sys/socket.h>
 #include <sys/statfs.h>
 
-#include "error.h"
-#include "log.h"
-#include "spec.h"
-#include "utils.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/utils.h"
 
 const struct ns_type ns_types[] = {
     {"user", "user", CLONE_NEWUSER},  {"pid", "pid", CLONE_NEWPID},

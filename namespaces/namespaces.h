@@ -4,10 +4,15 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct husk_error;
-struct spec_id_mapping;
+/* One entry of linux.uidMappings or gidMappings. Defined here, where the maps are written,
+ * so that spec/ depends on namespaces/ (for the namespace names) and not the other way. */
+struct spec_id_mapping {
+  uint32_t container_id, host_id, size;
+};
 
 /* The namespace types husk knows, in the order they must be joined: user first (it grants
  * the capabilities to join the rest), mount last (it changes what paths mean). */

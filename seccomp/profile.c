@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <sys/personality.h>
 
+#include "base/utils.h"
 #include "seccomp.h"
-#include "utils.h"
 
 /* Allowed unconditionally. Names a kernel or libseccomp does not know are skipped when the
  * profile is compiled, so the list may name syscalls of other architectures and kernels. */

@@ -12,10 +12,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "log.h"
-#include "spec.h"
-#include "utils.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/utils.h"
+#include "spec/spec.h"
 
 #ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
 #define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)

@@ -1,8 +1,8 @@
 /* fuzz_config.c: config.json parsing (spec.c), every field and JSON path error. */
 #include "fuzz.h"
 
-#include "error.h"
-#include "spec.h"
+#include "base/error.h"
+#include "spec/spec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char *text = fuzz_string(data, size);

@@ -4,10 +4,10 @@
 
 #include <jansson.h>
 
-#include "duration.h"
-#include "error.h"
-#include "health.h"
-#include "utils.h"
+#include "base/error.h"
+#include "base/utils.h"
+#include "monitor/duration.h"
+#include "monitor/health.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char *text = fuzz_string(data, size);

@@ -5,9 +5,9 @@
 #include <getopt.h>
 #include <jansson.h>
 
-#include "error.h"
-#include "health.h"
-#include "run_options.h"
+#include "base/error.h"
+#include "monitor/health.h"
+#include "monitor/run_options.h"
 
 static const struct option run_flags[] = {RUN_LONG_OPTIONS, {0}};
 

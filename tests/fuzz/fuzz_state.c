@@ -1,9 +1,9 @@
 /* fuzz_state.c: state.json as husk reads it back, and the crash journal. */
 #include "fuzz.h"
 
-#include "error.h"
-#include "journal.h"
-#include "state.h"
+#include "base/error.h"
+#include "container/journal.h"
+#include "container/state.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char *text = fuzz_string(data, size);

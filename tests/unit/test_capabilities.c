@@ -1,4 +1,4 @@
-/* test_capabilities.c: unit tests for runtime/capabilities.c: capability names, the sets
+/* test_capabilities.c: unit tests for runtime/process/capabilities.c: capability names, the sets
  * process.capabilities asks for, and (as root, in a child process) applying them. */
 #include <check.h>
 #include <fcntl.h>
@@ -9,11 +9,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "capabilities.h"
-#include "error.h"
-#include "spec.h"
+#include "base/error.h"
+#include "base/utils.h"
+#include "process/capabilities.h"
+#include "spec/spec.h"
 #include "unit.h"
-#include "utils.h"
 
 #define BIT(v) (UINT64_C(1) << (v))
 

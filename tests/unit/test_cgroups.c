@@ -15,15 +15,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/error.h"
+#include "base/log.h"
+#include "base/utils.h"
 #include "cgroups/cgroups.h"
 #include "cgroups/internal.h"
-#include "commands/update.h"
-#include "error.h"
-#include "log.h"
-#include "spec.h"
-#include "state.h"
+#include "cli/commands/update.h"
+#include "container/state.h"
+#include "spec/spec.h"
 #include "unit.h"
-#include "utils.h"
 
 #define TMPFS 0x01021994L
 

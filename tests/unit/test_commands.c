@@ -1,5 +1,5 @@
-/* test_commands.c: unit tests for `husk spec` and `husk features` (runtime/commands/spec.c,
- * runtime/commands/features.c), driven through their functions, without root. */
+/* test_commands.c: unit tests for `husk spec` and `husk features` (runtime/cli/commands/spec.c,
+ * runtime/cli/commands/features.c), driven through their functions, without root. */
 #include <check.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -9,11 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "commands/commands.h"
-#include "error.h"
+#include "base/error.h"
+#include "base/utils.h"
+#include "cli/commands/commands.h"
 #include "husk-config.h"
-#include "spec.h"
-#include "utils.h"
+#include "spec/spec.h"
 #include "unit.h"
 
 static const struct global_options no_globals;

@@ -1,4 +1,4 @@
-/* test_health.c: unit tests for runtime/health.c and runtime/duration.c on a fake clock, with
+/* test_health.c: unit tests for runtime/monitor/health.c and runtime/monitor/duration.c on a fake clock, with
  * no processes: Go durations and RFC 3339 times, the health config from the annotation and the
  * run flags, every transition of the state machine, probe scheduling, the log and its output,
  * and Docker's Health JSON there and back. */
@@ -8,11 +8,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "duration.h"
-#include "error.h"
-#include "health.h"
+#include "base/error.h"
+#include "base/utils.h"
+#include "monitor/duration.h"
+#include "monitor/health.h"
 #include "unit.h"
-#include "utils.h"
 
 #define S(x) ((int64_t)((x)*1e9))
 #define MS(x) ((int64_t)(x)*1000000)

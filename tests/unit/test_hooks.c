@@ -1,4 +1,4 @@
-/* test_hooks.c: unit tests for runtime/hooks.c without root: the state on stdin, args and
+/* test_hooks.c: unit tests for runtime/container/hooks.c without root: the state on stdin, args and
  * env exactly as given, exit statuses, signals, exec failures and timeouts as errors, a
  * phase stopping (or, for poststart/poststop, going on) after a failure, and the config
  * copy that start and delete run their hooks from. */
@@ -12,13 +12,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "commands/commands.h"
-#include "error.h"
-#include "hooks.h"
-#include "spec.h"
-#include "state.h"
+#include "base/error.h"
+#include "base/utils.h"
+#include "cli/commands/commands.h"
+#include "container/hooks.h"
+#include "container/state.h"
+#include "spec/spec.h"
 #include "unit.h"
-#include "utils.h"
 
 static char *g_dir;
 

@@ -10,14 +10,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "commands/commands.h"
-#include "container.h"
-#include "error.h"
-#include "monitor.h"
-#include "run_options.h"
-#include "state.h"
+#include "base/error.h"
+#include "base/utils.h"
+#include "cli/commands/commands.h"
+#include "container/container.h"
+#include "container/state.h"
+#include "monitor/monitor.h"
+#include "monitor/run_options.h"
 #include "unit.h"
-#include "utils.h"
 
 /* ---- run's flags ---- */
 

@@ -12,10 +12,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "base/error.h"
+#include "base/utils.h"
 #include "namespaces/namespaces.h"
-#include "spec.h"
-#include "utils.h"
+#include "spec/spec.h"
 #include "unit.h"
 
 START_TEST(test_table_round_trip) {

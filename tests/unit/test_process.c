@@ -1,5 +1,5 @@
-/* test_process.c: unit tests for runtime/process.c (executable lookup, HOME, cwd, user and
- * groups, rlimits, oom_score_adj, no_new_privs) and runtime/signals.c. Tests that need namespaces
+/* test_process.c: unit tests for runtime/process/process.c (executable lookup, HOME, cwd, user and
+ * groups, rlimits, oom_score_adj, no_new_privs) and runtime/base/signals.c. Tests that need namespaces
  * or root skip themselves. */
 #include <check.h>
 #include <fcntl.h>
@@ -17,12 +17,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "base/error.h"
+#include "base/signals.h"
+#include "base/utils.h"
 #include "namespaces/namespaces.h"
-#include "process.h"
-#include "signals.h"
-#include "spec.h"
-#include "utils.h"
+#include "process/process.h"
+#include "spec/spec.h"
 #include "unit.h"
 
 /* ---- signals ---- */

@@ -1,4 +1,4 @@
-/* test_rootfs.c: unit tests for runtime/rootfs.c: resolution inside a rootfs (openat2 and the
+/* test_rootfs.c: unit tests for runtime/rootfs/rootfs.c: resolution inside a rootfs (openat2 and the
  * fallback walk), mount_flags_to_string, and, when run as root, a whole rootfs_prepare,
  * rootfs_pivot and rootfs_finalize in a throwaway mount namespace. */
 #include <check.h>
@@ -18,12 +18,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "log.h"
-#include "lsm.h"
-#include "rootfs.h"
-#include "spec.h"
-#include "utils.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/utils.h"
+#include "process/lsm.h"
+#include "rootfs/rootfs.h"
+#include "spec/spec.h"
 #include "unit.h"
 
 typedef int (*open_in_root_fn)(int, const char *, int, bool, bool, struct husk_error **);

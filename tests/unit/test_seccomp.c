@@ -17,12 +17,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "log.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/utils.h"
 #include "seccomp/seccomp.h"
-#include "spec.h"
+#include "spec/spec.h"
 #include "unit.h"
-#include "utils.h"
 
 /* ---- helpers ---- */
 

@@ -1,4 +1,4 @@
-/* test_spec.c: unit tests for config.json parsing (runtime/spec.c and spec_linux.c): each field
+/* test_spec.c: unit tests for config.json parsing (runtime/spec/spec.c and spec_linux.c): each field
  * family of a realistic full config, and the exact error text for each class of bad input. */
 #include <check.h>
 #include <errno.h>
@@ -9,9 +9,9 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "spec.h"
-#include "utils.h"
+#include "base/error.h"
+#include "base/utils.h"
+#include "spec/spec.h"
 #include "unit.h"
 
 /* What `runc spec` writes, plus mounts, hooks, resources, seccomp and devices. Written with

@@ -9,11 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "journal.h"
-#include "state.h"
-#include "sync.h"
-#include "utils.h"
+#include "base/error.h"
+#include "base/utils.h"
+#include "container/journal.h"
+#include "container/state.h"
+#include "container/sync.h"
 #include "unit.h"
 
 static char root[] = "/tmp/husk-test-state-XXXXXX";

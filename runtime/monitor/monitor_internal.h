@@ -1,0 +1,114 @@
+/* monitor_internal.h: the monitor's state, shared by monitor.c (the process, its loop, the
+ * container's output, exit, stop and restart) and monitor_health.c (probes, health.json,
+ * monitor.sock). Not for other modules: they use monitor.h. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "container/container.h"
+#include "health.h"
+#include "monitor.h"
+#include "run_options.h"
+
+struct cgroup;
+
+/* What an epoll event is for (epoll_event.data.u64: kind, and an index for clients). */
+enum monitor_source {
+  SRC_INIT,    /* the init's pidfd: it exited */
+  SRC_SIGNAL,  /* signalfd: SIGCHLD, and signals to forward or to stop on */
+  SRC_TIMER,   /* timerfd: next probe, probe timeout, SIGKILL after the stop timeout */
+  SRC_LOG_OUT, /* the container's stdout pipe (detached) */
+  SRC_LOG_ERR, /* its stderr pipe */
+  SRC_PROBE,   /* the running probe's output */
+  SRC_LISTEN,  /* monitor.sock */
+  SRC_CLIENT,  /* a `husk health run` waiting for a probe */
+};
+
+#define MONITOR_MAX_CLIENTS 8
+
+struct probe {
+  pid_t worker; /* runs the exec and waits for the probe; 0: no probe running */
+  int ctl_fd;   /* the worker sends the probe's pid here */
+  pid_t pid;    /* the probe, once the worker sent it; 0 before */
+  int out_fd;   /* its stdout and stderr; -1 once at EOF */
+  int64_t start_ns, deadline_ns;
+  char *out; /* the first HEALTH_OUTPUT_MAX + 1 bytes of it */
+  size_t out_len;
+  bool abandoned; /* killed (timeout, stop): its result is recorded or void; only reap it */
+};
+
+struct monitor {
+  struct create_options co; /* kept for a restart in place */
+  const struct run_options *ro;
+  bool foreground;
+  int dirfd;    /* <root>/<id>, open and unlocked but while writing */
+  bool deleted; /* someone deleted the container: nothing more to write */
+  pid_t pid;    /* the init; 0 once reaped */
+  int pidfd;
+  int epfd, sigfd, timerfd;
+  int64_t timer_at; /* what timerfd is armed for, HEALTH_NEVER: disarmed */
+  sigset_t forward; /* foreground: passed on to the init */
+  /* detached: the container's output, captured to ctr.log */
+  int null_fd;
+  int out_r, err_r, out_w, err_w;
+  struct line_splitter split[2];
+  int log_fd;
+  off_t log_size;
+  int events_fd;
+  int report_fd; /* `run -d` waiting for the start (and health); -1 once gone */
+  /* the health check */
+  struct health_config cfg;
+  struct health health;
+  struct probe probe;
+  struct cgroup *cg; /* to see a paused container; NULL without a cgroup */
+  int listen_fd;
+  int clients[MONITOR_MAX_CLIENTS];
+  /* stopping */
+  int stop_signal;
+  int64_t stop_timeout_ns;
+  int64_t kill_at; /* SIGKILL due; HEALTH_NEVER: none */
+  bool stopping, restart_after;
+  int restarts;
+  bool done;
+  int exit_status;
+  /* detached: the code pages let go of while asleep (monitor.c, find_code_ranges) */
+  struct code_range {
+    uintptr_t start;
+    size_t len;
+  } code[16];
+  size_t n_code;
+  int64_t code_dropped_at;
+};
+
+int64_t monitor_now(void); /* CLOCK_REALTIME in ns, as health.h counts */
+
+/* Take and release the state directory's lock for a write; false when the container is gone. */
+bool monitor_lock(struct monitor *m);
+void monitor_unlock(struct monitor *m);
+
+void monitor_event(struct monitor *m, const char *type, json_t *data);
+int monitor_watch(struct monitor *m, int fd, enum monitor_source src, uint32_t index);
+void monitor_unwatch(struct monitor *m, int *fd);
+/* Tell a waiting `run -d` something: {"ok": true}, {"error": ...}, {"health": ...}. */
+void monitor_report(struct monitor *m, json_t *msg);
+/* Stop the container: its stop signal, SIGKILL after the timeout (now with kill_now); with
+ * restart it is started again once it exited. */
+void monitor_stop(struct monitor *m, bool kill_now, bool restart);
+
+/* monitor_health.c */
+/* The health config from the annotations and run's flags (--wait-healthy needs one). */
+int monitor_health_setup(struct monitor *m, const json_t *annotations, struct husk_error **err);
+/* monitor.sock, when there is a health check. */
+int monitor_health_listen(struct monitor *m, struct husk_error **err);
+void monitor_health_started(struct monitor *m); /* the (re)started container's first schedule */
+void monitor_health_timer(struct monitor *m, int64_t now);
+int64_t monitor_health_deadline(const struct monitor *m);
+void monitor_probe_output(struct monitor *m);
+void monitor_probe_reaped(struct monitor *m, int wstatus);
+void monitor_probe_abandon(struct monitor *m);
+void monitor_accept(struct monitor *m);
+void monitor_client_gone(struct monitor *m, uint32_t index);
+void monitor_health_cleanup(struct monitor *m);
+

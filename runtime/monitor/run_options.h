@@ -1,0 +1,98 @@
+/* run_options.h: what `husk run` takes beyond create's options: docker-run-like conveniences
+ * (--name, -m, -u, --stop-signal, --stop-timeout, --rm), the health check flags and
+ * --wait-healthy, and the in-memory config.json patch the conveniences make. Pure parsing. */
+#pragma once
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "health.h"
+
+struct husk_error;
+struct create_options;
+
+/* The annotations a stop signal and timeout live in: the first is the image config's
+ * StopSignal as umoci and podman write it into config.json, the second containerd's. */
+#define STOP_SIGNAL_ANNOTATION "org.opencontainers.image.stopSignal"
+#define STOP_SIGNAL_ANNOTATION_CONTAINERD "io.containerd.image.config.stop-signal"
+#define STOP_TIMEOUT_ANNOTATION "io.husk.stopTimeout" /* whole seconds */
+#define STOP_DEFAULT_TIMEOUT_S 10
+
+struct run_options {
+  const char *name;               /* --name: the id; the operand is then the bundle */
+  struct health_overrides health; /* --health-*, --no-healthcheck */
+  int64_t memory;                 /* -m: linux.resources.memory.limit in bytes; 0: not given */
+  bool user_set, group_set;       /* -u UID[:GID] */
+  uid_t uid;
+  gid_t gid;
+  int stop_signal;                 /* --stop-signal; 0: not given */
+  int stop_timeout;                /* --stop-timeout, seconds; -1: not given */
+  bool rm;                         /* --rm: a detached container is deleted when it exits */
+  bool wait_healthy;               /* --wait-healthy[=TIMEOUT] */
+  int64_t wait_healthy_timeout_ns; /* 0: no limit */
+};
+
+void run_options_init(struct run_options *o);
+void run_options_free(struct run_options *o);
+#define _cleanup_run_options_ __attribute__((cleanup(run_options_free)))
+
+/* getopt codes of run's own long options (create's are below 300). */
+enum {
+  RUN_OPT_NAME = 400,
+  RUN_OPT_RM,
+  RUN_OPT_STOP_SIGNAL,
+  RUN_OPT_STOP_TIMEOUT,
+  RUN_OPT_WAIT_HEALTHY,
+  RUN_OPT_HEALTH_CMD,
+  RUN_OPT_HEALTH_INTERVAL,
+  RUN_OPT_HEALTH_TIMEOUT,
+  RUN_OPT_HEALTH_START_PERIOD,
+  RUN_OPT_HEALTH_START_INTERVAL,
+  RUN_OPT_HEALTH_RETRIES,
+  RUN_OPT_HEALTH_ON_FAILURE,
+  RUN_OPT_NO_HEALTHCHECK,
+};
+#define RUN_LONG_OPTIONS                                                                           \
+  {"name", required_argument, NULL, RUN_OPT_NAME}, {"memory", required_argument, NULL, 'm'},       \
+      {"user", required_argument, NULL, 'u'}, {"rm", no_argument, NULL, RUN_OPT_RM},               \
+      {"stop-signal", required_argument, NULL, RUN_OPT_STOP_SIGNAL},                               \
+      {"stop-timeout", required_argument, NULL, RUN_OPT_STOP_TIMEOUT},                             \
+      {"wait-healthy", optional_argument, NULL, RUN_OPT_WAIT_HEALTHY},                             \
+      {"health-cmd", required_argument, NULL, RUN_OPT_HEALTH_CMD},                                 \
+      {"health-interval", required_argument, NULL, RUN_OPT_HEALTH_INTERVAL},                       \
+      {"health-timeout", required_argument, NULL, RUN_OPT_HEALTH_TIMEOUT},                         \
+      {"health-start-period", required_argument, NULL, RUN_OPT_HEALTH_START_PERIOD},               \
+      {"health-start-interval", required_argument, NULL, RUN_OPT_HEALTH_START_INTERVAL},           \
+      {"health-retries", required_argument, NULL, RUN_OPT_HEALTH_RETRIES},                         \
+      {"health-on-failure", required_argument, NULL, RUN_OPT_HEALTH_ON_FAILURE}, {                 \
+    "no-healthcheck", no_argument, NULL, RUN_OPT_NO_HEALTHCHECK                                    \
+  }
+#define RUN_SHORT_OPTIONS "m:u:"
+#define RUN_OPTIONS_USAGE                                                                          \
+  "[--name NAME] [-m|--memory SIZE] [-u|--user UID[:GID]] [--stop-signal SIG] "                    \
+  "[--stop-timeout SECONDS] [--rm] [--wait-healthy[=TIMEOUT]] [--health-cmd CMD] "                 \
+  "[--health-interval D] [--health-timeout D] [--health-start-period D] "                          \
+  "[--health-start-interval D] [--health-retries N] [--health-on-failure "                         \
+  "none|kill|restart|stop] [--no-healthcheck]"
+
+/* Apply one of run's own options (arg is getopt's optarg): 0 taken, 1 not one of them, <0 bad. */
+int run_parse_option(int c, const char *arg, struct run_options *o, struct husk_error **err);
+
+/* The JSON merge patch -m, -u, --stop-signal and --stop-timeout make to config.json (applied
+ * in memory, the bundle stays as it is); NULL when they make none. */
+json_t *run_config_patch(const struct run_options *o);
+
+/* Docker's memory sizes: "64m", "1.5g", "512k", "1073741824", "256MiB", "1gb" (powers of
+ * 1024; b, k, m, g, t, p in either case, with an optional i and b after the unit). */
+int parse_memory_size(const char *text, int64_t *ret_bytes, struct husk_error **err);
+
+/* "UID" or "UID:GID", numeric. */
+int parse_user(const char *text, struct run_options *o, struct husk_error **err);
+
+/* The signal a container is stopped with: its stop-signal annotation, else SIGTERM. */
+int stop_signal_of(const json_t *annotations, struct husk_error **err);
+/* Its stop timeout in seconds: the annotation, else STOP_DEFAULT_TIMEOUT_S. */
+int stop_timeout_of(const json_t *annotations);
