@@ -27,6 +27,7 @@
 #include "process/console.h"
 #include "process/lsm.h"
 #include "process/process.h"
+#include "process/user.h"
 #include "rootfs/rootfs.h"
 #include "seccomp/seccomp.h"
 #include "spec/spec.h"
@@ -122,10 +123,10 @@ static void create_ctx_release(struct create_ctx *c, bool failed) {
 /* run's conveniences (-m, -u, --stop-signal) change the parsed config, never the bundle's
  * file: merged into the document in memory (not a copy: a config may be megabytes), which is
  * parsed again. */
-static int patch_config(struct create_ctx *c, struct husk_error **err) {
+static int patch_config(struct create_ctx *c, const json_t *patch, struct husk_error **err) {
   _cleanup_json_ json_t *doc = json_incref(c->spec->doc);
   spec_free(TAKE_PTR(c->spec));
-  if (json_object_update_recursive(doc, (json_t *)c->opts->config_patch) < 0)
+  if (json_object_update_recursive(doc, (json_t *)patch) < 0)
     return husk_error_set(err, EINVAL, "config.json: cannot apply the run options to it");
   return spec_parse_json(doc, &c->spec, err);
 }
@@ -137,7 +138,7 @@ static int load_bundle(struct create_ctx *c, struct husk_error **err) {
   _cleanup_free_ char *config = xasprintf("%s/config.json", c->bundle);
   int r = spec_parse_file(config, &c->spec, err);
   if (r >= 0 && c->opts->config_patch && json_object_size(c->opts->config_patch) > 0)
-    r = patch_config(c, err);
+    r = patch_config(c, c->opts->config_patch, err);
   if (r < 0)
     return r;
   if (!c->spec->process)
@@ -151,7 +152,15 @@ static int load_bundle(struct create_ctx *c, struct husk_error **err) {
   struct stat st;
   if (stat(c->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
     return husk_error_set(err, ENOTDIR, "root.path %s: not a directory", c->rootfs);
-  return 0;
+  if (!c->opts->user_name)
+    return 0;
+  /* run -u NAME[:GROUP]: the name is the image's, found in the rootfs's own files. */
+  json_t *user = NULL;
+  r = user_resolve(c->rootfs, c->opts->user_name, &user, err);
+  if (r < 0)
+    return r;
+  _cleanup_json_ json_t *patch = json_pack("{s:{s:o}}", "process", "user", user);
+  return patch_config(c, patch, err);
 }
 
 /* Decide which namespaces the clone makes and open the ones to join, and reject

@@ -23,6 +23,8 @@ struct create_options {
   int terminal_fd;             /* > 2: a socket (run's socketpair) the pty master goes to when
                                   process.terminal is set and no console_socket is given */
   const json_t *config_patch;  /* merged into config.json in memory (run -m, -u, ...); NULL: none */
+  const char *user_name;       /* run -u NAME[:GROUP]: process.user from the rootfs's
+                                  /etc/passwd and /etc/group; NULL: none */
   bool reuse_state_dir;        /* a restart in place: <root>/<id> exists (container_reset) */
   /* husk run: the container dies with its monitor, the init's parent (a monitor cannot be
    * replaced: only the parent reaps the init and learns its exit status). The monitor is the

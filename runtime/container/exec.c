@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -42,6 +43,7 @@
 #include "process/process.h"
 #include "process/process_setup.h"
 #include "process/terminal.h"
+#include "process/user.h"
 #include "seccomp/seccomp.h"
 #include "spec/spec.h"
 #include "state.h"
@@ -181,8 +183,8 @@ static void add_caps(json_t *proc, const char *const *caps) {
 }
 
 /* Without --process: the container's own process, with the command and the flags' changes. */
-static int process_from_flags(const struct exec_options *o, json_t *config, json_t **ret,
-                              struct husk_error **err) {
+static int process_from_flags(const struct exec_options *o, const char *rootfs, json_t *config,
+                              json_t **ret, struct husk_error **err) {
   if (!o->args || !o->args[0])
     return husk_error_set(err, EINVAL, "exec: a command is needed (or --process FILE)");
   json_t *base = json_object_get(config, "process");
@@ -201,7 +203,14 @@ static int process_from_flags(const struct exec_options *o, json_t *config, json
     _cleanup_json_ json_t *extra = strv_json(o->env);
     json_array_extend(env, extra);
   }
-  if (o->user) {
+  if (o->user && user_text_has_names(o->user)) {
+    /* A name, as docker exec -u takes it: looked up in the container's own files. */
+    json_t *user = NULL;
+    int r = user_resolve(rootfs, o->user, &user, err);
+    if (r < 0)
+      return r;
+    json_object_set_new(p, "user", user);
+  } else if (o->user) {
     int r = set_user(p, o->user, err);
     if (r < 0)
       return r;
@@ -267,7 +276,7 @@ static int build_spec(struct exec_ctx *c, struct husk_error **err) {
     return r;
   _cleanup_json_ json_t *proc = NULL;
   r = c->o->process_file ? process_from_file(c->o, config, &proc, err)
-                         : process_from_flags(c->o, config, &proc, err);
+                         : process_from_flags(c->o, c->st->rootfs, config, &proc, err);
   if (r < 0)
     return r;
   /* In the foreground the pty starts with the size of husk's terminal, before the process
@@ -424,12 +433,33 @@ static _Noreturn void process_main(struct exec_ctx *c) {
     _exit(1);
   /* The filter may forbid sendmsg: from here on records go straight to the log. */
   sync_forward_logs(-1);
-  close(sync_fd);
+  /* Detached, husk exec returns once the program runs: the socket stays open until the
+   * program's own execve closes it (the trampoline keeps it so), or carries the errno. */
+  int report_fd = c->o->detach ? sync_fd : -1;
+  if (!c->o->detach)
+    close(sync_fd);
   prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
   if (process_load_seccomp_late(&s, &err) >= 0)
-    process_execve(&s, &plan, -1, &err);
+    process_execve(&s, &plan, report_fd, &err);
   log_error("exec %s: %s", c->o->id, err->message);
+  int e = err->code ? err->code : EIO;
+  if (report_fd >= 0)
+    write_all(report_fd, &e, sizeof(e));
   _exit(127);
+}
+
+/* Detached: EOF once the program's execve closed the process's end of the socket, or the
+ * errno it failed with. */
+static int wait_for_exec(struct exec_ctx *c, struct husk_error **err) {
+  int e = 0;
+  ssize_t n;
+  while ((n = recv(c->sync_fds[0], &e, sizeof(e), 0)) < 0 && errno == EINTR)
+    ;
+  if (n == 0)
+    return 0;
+  if (n == (ssize_t)sizeof(e) && e > 0)
+    return husk_error_errno(err, e, "the process did not start (its stderr says why)");
+  return husk_error_sys(err, "wait for the process to start");
 }
 
 /* In the foreground the process is cloned as husk exec's child (CLONE_PARENT), so husk can
@@ -575,6 +605,8 @@ static int finish(struct exec_ctx *c, struct husk_error **err) {
     r = husk_error_sys(err, "pidfd_open %d", c->pid);
   if (r >= 0 && c->o->detach)
     r = sync_send(c->sync_fds[0], SYNC_RECORDED, 0, NULL, 0, err);
+  if (r >= 0 && c->o->detach)
+    r = wait_for_exec(c, err);
   if (r < 0) {
     /* Nobody would know of the process: it does not outlive the failed exec. */
     if (pidfd >= 0)

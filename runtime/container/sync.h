@@ -39,6 +39,8 @@
  *   3    husk    SYNC_RECORDED       -                (detached only) the pid file is written:
  *                                                     the process may outlive husk exec; an
  *                                                     EOF instead makes it exit
+ *   4    process (EOF, or an int errno)      (detached only) its program's execve closed
+ *                                                     the socket, or failed with that errno
  *  SYNC_LOG and SYNC_ERROR as above, from either.
  */
 #pragma once

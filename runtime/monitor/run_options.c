@@ -16,6 +16,7 @@
 #include "container/container.h"
 #include "container/state.h"
 #include "monitor/duration.h"
+#include "process/user.h"
 
 void run_options_init(struct run_options *o) { *o = (struct run_options){.stop_timeout = -1}; }
 
@@ -173,11 +174,17 @@ static int parse_id(const char *text, size_t len, uint32_t *ret) {
 }
 
 int parse_user(const char *text, struct run_options *o, struct husk_error **err) {
+  if (user_name_syntax_ok(text) && user_text_has_names(text)) {
+    o->user_set = false;
+    o->user_name = text;
+    return 0;
+  }
+  o->user_name = NULL;
   const char *colon = strchr(text, ':');
   uint32_t uid, gid = 0;
   if (parse_id(text, colon ? (size_t)(colon - text) : strlen(text), &uid) < 0 ||
       (colon && parse_id(colon + 1, strlen(colon + 1), &gid) < 0))
-    return husk_error_set(err, EINVAL, "--user: expected UID or UID:GID (numbers), not \"%s\"",
+    return husk_error_set(err, EINVAL, "--user: expected USER[:GROUP] (names or numbers), not \"%s\"",
                           text);
   o->user_set = true;
   o->uid = uid;

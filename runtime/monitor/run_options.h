@@ -26,6 +26,7 @@ struct run_options {
   struct health_overrides health; /* --health-*, --no-healthcheck */
   int64_t memory;                 /* -m: linux.resources.memory.limit in bytes; 0: not given */
   bool user_set, group_set;       /* -u UID[:GID] */
+  const char *user_name;          /* -u NAME[:GROUP] (names resolved at create); NULL: none */
   uid_t uid;
   gid_t gid;
   int stop_signal;                 /* --stop-signal; 0: not given */
@@ -89,7 +90,7 @@ json_t *run_config_patch(const struct run_options *o);
  * 1024; b, k, m, g, t, p in either case, with an optional i and b after the unit). */
 int parse_memory_size(const char *text, int64_t *ret_bytes, struct husk_error **err);
 
-/* "UID" or "UID:GID", numeric. */
+/* "UID" or "UID:GID", numeric; with names (NAME, NAME:GROUP, UID:GROUP) kept for create. */
 int parse_user(const char *text, struct run_options *o, struct husk_error **err);
 
 /* The signal a container is stopped with: its stop-signal annotation, else SIGTERM. */

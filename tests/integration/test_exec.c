@@ -83,6 +83,31 @@ START_TEST(test_exec_user) {
 }
 END_TEST
 
+/* docker exec -u NAME: the name is the container's, with its gid and groups (husk only: runc
+ * takes numbers). An unknown name is refused, naming it. */
+START_TEST(test_exec_user_by_name) {
+  if (!h_is_husk())
+    return;
+  _h_free_ char *bundle = NULL;
+  _h_free_ char *id = start_container("username", "sleep 300", NULL, &bundle);
+  _h_free_ char *group = NULL;
+  ck_assert(asprintf(&group, "%s/rootfs/etc/group", bundle) > 0);
+  _h_free_ char *groups = h_read(group);
+  _h_free_ char *more = NULL;
+  ck_assert(asprintf(&more, "%sstaff:x:50:root,app\n", groups) > 0);
+  h_write(group, more);
+  _h_result_ struct h_result a = h_rt("exec", "-u", "app", id, "id", NULL);
+  ck_assert_msg(a.status == 0, "exec -u app: %d %s", a.status, a.err);
+  ck_assert_str_eq(a.out, "uid=1000(app) gid=1000(app) groups=50(staff)\n");
+  _h_result_ struct h_result b = h_rt("exec", "-u", "app:staff", id, "id", "-g", NULL);
+  ck_assert_msg(b.status == 0 && strcmp(b.out, "50\n") == 0, "exec -u app:staff: %s %s", b.out,
+                b.err);
+  _h_result_ struct h_result c = h_rt("exec", "-u", "ghost", id, "id", NULL);
+  ck_assert_msg(c.status != 0 && strstr(c.err, "--user ghost: no such user"), "exec -u ghost: %d %s",
+                c.status, c.err);
+}
+END_TEST
+
 START_TEST(test_exec_env_and_cwd) {
   _h_free_ char *id = sleeper("envcwd");
   _h_result_ struct h_result r = h_rt("exec", "-e", "FOO=bar", "-e", "TWO=2", "--cwd", "/tmp", id,
@@ -546,6 +571,7 @@ int main(void) {
   TCase *tc = h_tcase("exec");
   tcase_add_test(tc, test_exec_output_and_exit_codes);
   tcase_add_test(tc, test_exec_user);
+  tcase_add_test(tc, test_exec_user_by_name);
   tcase_add_test(tc, test_exec_env_and_cwd);
   tcase_add_test(tc, test_exec_process_file);
   tcase_add_test(tc, test_exec_detach_pid_file);

@@ -508,6 +508,30 @@ START_TEST(test_process_user_cwd_env) {
 }
 END_TEST
 
+/* run -u NAME as docker run: resolved in the bundle's own /etc/passwd (husk's run flag). */
+START_TEST(test_run_user_by_name) {
+  if (!h_is_husk())
+    return;
+  _h_free_ char *bundle = h_bundle_new("runname");
+  _h_json_ json_t *config = h_config_load(bundle);
+  h_config_set_cmd(config, "id -u; id -g");
+  h_config_save(bundle, config);
+  _h_free_ char *id = h_id_new("runname");
+  _h_result_ struct h_result r = h_rt("run", "-u", "app", "--bundle", bundle, id, NULL);
+  ck_assert_msg(r.status == 0, "run -u app: %d %s", r.status, r.err);
+  ck_assert_str_eq(r.out, "1000\n1000\n");
+  _h_free_ char *id2 = h_id_new("runname");
+  _h_result_ struct h_result g = h_rt("run", "-u", "nobody", "--bundle", bundle, id2, NULL);
+  ck_assert_msg(g.status == 0, "run -u nobody: %d %s", g.status, g.err);
+  ck_assert_str_eq(g.out, "65534\n65534\n");
+  _h_free_ char *id3 = h_id_new("runname");
+  _h_result_ struct h_result bad = h_rt("run", "-u", "ghost", "--bundle", bundle, id3, NULL);
+  ck_assert_msg(bad.status != 0 && strstr(bad.err, "no such user"), "run -u ghost: %d %s",
+                bad.status, bad.err);
+  ck_assert_msg(!h_state_dir_exists(id3), "a refused run left its state");
+}
+END_TEST
+
 START_TEST(test_trace) {
   if (!h_is_husk())
     return; /* --trace is husk's own */
@@ -546,6 +570,7 @@ int main(void) {
   tcase_add_test(tc, test_no_mount_namespace_refuses_masked_paths);
   tcase_add_test(tc, test_join_mount_and_uts_namespaces_by_path);
   tcase_add_test(tc, test_process_user_cwd_env);
+  tcase_add_test(tc, test_run_user_by_name);
   tcase_add_test(tc, test_trace);
   suite_add_tcase(s, tc);
   return h_main(s);

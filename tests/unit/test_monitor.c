@@ -70,7 +70,13 @@ START_TEST(users) {
   ck_assert_int_eq(parse_user("1000:50", &o, &err), 0);
   ck_assert(o.user_set && o.group_set);
   ck_assert_int_eq(o.gid, 50);
-  static const char *const bad[] = {"", "app", "1000:", ":5", "1:2:3", "-1", "4294967295", "1 "};
+  /* names are kept for create to resolve in the rootfs */
+  ck_assert_int_eq(parse_user("app", &o, &err), 0);
+  ck_assert(!o.user_set && o.user_name && strcmp(o.user_name, "app") == 0);
+  ck_assert_int_eq(parse_user("1000:staff", &o, &err), 0);
+  ck_assert(o.user_name && strcmp(o.user_name, "1000:staff") == 0);
+  static const char *const bad[] = {"", "app:", "1000:", ":5", "1:2:3", "-1", "4294967295", "1 ",
+                                    "a/b"};
   for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
     ck_assert_msg(parse_user(bad[i], &o, &err) < 0, "\"%s\" should fail", bad[i]);
     ck_assert_ptr_nonnull(strstr(err->message, "--user"));

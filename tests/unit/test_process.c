@@ -22,6 +22,7 @@
 #include "base/utils.h"
 #include "namespaces/namespaces.h"
 #include "process/process.h"
+#include "process/user.h"
 #include "spec/spec.h"
 #include "unit.h"
 
@@ -702,6 +703,49 @@ START_TEST(test_no_new_privs) {
 }
 END_TEST
 
+/* Names come from the rootfs's own files; an absolute symlink there stays inside it. */
+START_TEST(test_user_resolve_names) {
+  char dir[] = "/tmp/husk-user-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  _cleanup_free_ char *etc = xasprintf("%s/etc", dir);
+  ck_assert_int_eq(mkdir(etc, 0755), 0);
+  _cleanup_free_ char *passwd = xasprintf("%s/passwd", etc);
+  _cleanup_free_ char *group = xasprintf("%s/group", etc);
+  FILE *f = fopen(passwd, "w");
+  fputs("# comment\nroot:x:0:0::/root:/bin/sh\nweb:x:1001:1002::/srv:/bin/sh\n", f);
+  fclose(f);
+  f = fopen(group, "w");
+  fputs("root:x:0:\nweb:x:1002:\nstaff:x:50:root,web\naudio:x:63:web\n", f);
+  fclose(f);
+  ck_assert(user_text_has_names("web") && user_text_has_names("1001:staff"));
+  ck_assert(!user_text_has_names("1001") && !user_text_has_names("1001:50"));
+  _cleanup_error_ struct husk_error *err = NULL;
+  _cleanup_json_ json_t *u = NULL;
+  ck_assert_int_eq(user_resolve(dir, "web", &u, &err), 0);
+  _cleanup_free_ char *text = json_dumps(u, JSON_COMPACT | JSON_SORT_KEYS);
+  ck_assert_str_eq(text, "{\"additionalGids\":[50,63],\"gid\":1002,\"uid\":1001}");
+  _cleanup_json_ json_t *g = NULL;
+  ck_assert_int_eq(user_resolve(dir, "web:staff", &g, &err), 0);
+  ck_assert_int_eq(json_integer_value(json_object_get(g, "gid")), 50);
+  ck_assert_int_eq(json_array_size(json_object_get(g, "additionalGids")), 1);
+  _cleanup_json_ json_t *n = NULL;
+  ck_assert_int_eq(user_resolve(dir, "4000:audio", &n, &err), 0);
+  ck_assert_int_eq(json_integer_value(json_object_get(n, "uid")), 4000);
+  ck_assert_int_eq(json_integer_value(json_object_get(n, "gid")), 63);
+  ck_assert_int_eq(user_resolve(dir, "ghost", &n, &err), -ENOENT);
+  ck_assert_str_eq(err->message, "--user ghost: no such user in the container's /etc/passwd");
+  ck_assert_int_eq(user_resolve(dir, "web:nogroup", &n, &err), -ENOENT);
+  /* /etc/passwd as a symlink to the host's: resolved inside dir, where nothing is */
+  ck_assert_int_eq(unlink(passwd), 0);
+  ck_assert_int_eq(symlink("/etc/passwd", passwd), 0);
+  ck_assert_int_lt(user_resolve(dir, "root", &n, &err), 0);
+  unlink(passwd);
+  unlink(group);
+  rmdir(etc);
+  rmdir(dir);
+}
+END_TEST
+
 static Suite *process_suite(void) {
   Suite *s = suite_create("process");
   TCase *sig = tcase_create("signals");
@@ -732,6 +776,7 @@ static Suite *process_suite(void) {
   TCase *user = tcase_create("user");
   tcase_add_test(user, test_set_user_root);
   tcase_add_test(user, test_set_user_userns);
+  tcase_add_test(user, test_user_resolve_names);
   suite_add_tcase(s, user);
   TCase *limits = tcase_create("limits");
   tcase_add_test(limits, test_rlimit_names);

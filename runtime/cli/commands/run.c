@@ -103,6 +103,7 @@ int cmd_run(int argc, char **argv, const struct global_options *g, struct husk_e
   if (!detach && !o.console_socket)
     terminal_size_patch(&patch, STDIN_FILENO);
   o.config_patch = patch;
+  o.user_name = ro.user_name;
   /* Block the forwarded signals before the container exists, so none is lost or kills husk
    * halfway; the init clears its mask before it execs. */
   sigset_t set, old;
