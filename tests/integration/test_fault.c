@@ -151,6 +151,24 @@ START_TEST(test_run_killed_at_each_step) {
 }
 END_TEST
 
+/* A container without a mount namespace mounts below its rootfs in husk's own: killed at any
+ * step of create, delete --force still unmounts all of it (journal: hostMounts). */
+START_TEST(test_create_without_mount_ns_killed_at_each_step) {
+  if (!test_hooks())
+    return;
+  for (size_t i = 0; i < sizeof(create_steps) / sizeof(*create_steps); i++) {
+    _h_free_ char *id = h_id_new("fnomnt");
+    _h_free_ char *bundle = bundle_for(id, "sleep 100");
+    _h_json_ json_t *config = h_config_load(bundle);
+    h_config_remove_namespace(config, "mount");
+    h_config_del(config, "linux.maskedPaths");
+    h_config_del(config, "linux.readonlyPaths");
+    h_config_save(bundle, config);
+    kill_at_step(create_steps[i], id, (const char *[]){"create", "--bundle", bundle, id, NULL});
+  }
+}
+END_TEST
+
 /* run -d: the CLI, the worker that creates the container and the monitor each meet steps. */
 START_TEST(test_run_detached_killed_at_each_step) {
   if (!test_hooks())
@@ -460,6 +478,7 @@ int main(void) {
   tcase_set_timeout(tc, 600);
   tcase_add_test(tc, test_create_killed_at_each_step);
   tcase_add_test(tc, test_run_killed_at_each_step);
+  tcase_add_test(tc, test_create_without_mount_ns_killed_at_each_step);
   tcase_add_test(tc, test_run_detached_killed_at_each_step);
   tcase_add_test(tc, test_start_exec_delete_killed_at_each_step);
   tcase_add_test(tc, test_detached_exec_killed_at_each_step);
