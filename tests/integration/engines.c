@@ -349,3 +349,24 @@ bool e_wait_no_process(const char *needle, int timeout_ms) {
   }
   return true;
 }
+
+pid_t e_start_daemon(char *const *argv, const char *log, const char *path_first) {
+  fflush(NULL);
+  pid_t pid = fork();
+  ck_assert(pid >= 0);
+  if (pid > 0)
+    return pid;
+  setsid();
+  int in = open("/dev/null", O_RDONLY);
+  int out = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+    _exit(127);
+  close_range(3, ~0U, 0);
+  if (path_first) {
+    const char *old = getenv("PATH");
+    _h_free_ char *path = e_strf("%s:%s", path_first, old ? old : "/usr/bin");
+    setenv("PATH", path, 1);
+  }
+  execvp(argv[0], argv);
+  _exit(127);
+}

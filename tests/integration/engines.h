@@ -4,6 +4,8 @@
  * under test offers; the cgroup directories an engine makes and leaves behind. */
 #pragma once
 
+#include <sys/types.h>
+
 #include "harness.h"
 
 /* How long an engine command may take before it counts as hung and is killed. */
@@ -50,3 +52,12 @@ bool e_wait_no_process(const char *needle, int timeout_ms);
 
 /* prog is an executable in PATH. */
 bool e_have(const char *prog);
+
+/* Start an engine's daemon (argv[0] searched in PATH, with path_first put in front of PATH
+ * when not NULL) in its own session, so a test's timeout, which kills its process group,
+ * never kills it; stdin /dev/null, stdout and stderr appended to log, no other fd. */
+pid_t e_start_daemon(char *const *argv, const char *log, const char *path_first);
+
+#define ck_assert_ok(r, what)                                                                      \
+  ck_assert_msg((r).status == 0, "%s: exit %d\nstdout: %s\nstderr: %s", what, (r).status, (r).out, \
+                (r).err)

@@ -80,10 +80,6 @@ static struct h_result ct_tty(const char *input, const char *arg, ...) {
   return r;
 }
 
-#define ck_assert_ok(r, what)                                                                      \
-  ck_assert_msg((r).status == 0, "%s: exit %d\nstdout: %s\nstderr: %s", what, (r).status, (r).out, \
-                (r).err)
-
 /* --cgroup for a container: below the suite's parent. */
 static char *cgroup_of(const char *id) { return e_strf("/%s/%s", g_cgparent, id); }
 
@@ -126,31 +122,10 @@ static bool runtime_state_exists(const char *id) {
 
 /* ---- the suite's containerd ---- */
 
-static void write_file(const char *path, const char *text) {
-  FILE *f = fopen(path, "we");
-  ck_assert_msg(f, "open %s: %s", path, strerror(errno));
-  fputs(text, f);
-  ck_assert_msg(fclose(f) == 0, "write %s", path);
-}
-
 static pid_t start_containerd(const char *config, const char *log) {
-  fflush(NULL);
-  pid_t pid = fork();
-  ck_assert(pid >= 0);
-  if (pid == 0) {
-    /* Its own session: a test's timeout kills its process group, never the daemon. */
-    setsid();
-    int in = open("/dev/null", O_RDONLY);
-    int out = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
-      _exit(127);
-    close_range(3, ~0U, 0);
-    _h_free_ char *path = e_strf("%s/bin:%s", g_dir, getenv("PATH") ? getenv("PATH") : "/usr/bin");
-    setenv("PATH", path, 1);
-    execlp("containerd", "containerd", "--config", config, (char *)NULL);
-    _exit(127);
-  }
-  return pid;
+  char *const argv[] = {"containerd", "--config", (char *)config, NULL};
+  _h_free_ char *bin = e_strf("%s/bin", g_dir);
+  return e_start_daemon(argv, log, bin);
 }
 
 static void suite_setup(void) {
@@ -175,7 +150,7 @@ static void suite_setup(void) {
       "[grpc]\n  address = \"%s\"\n"
       "[ttrpc]\n  address = \"%s.ttrpc\"\n",
       g_dir, g_dir, g_sock, g_sock);
-  write_file(config, text);
+  h_write(config, text);
   /* Where a task option drops --runc-binary (ctr run --no-pivot), the shim runs "runc" from
    * its PATH with the default root: both lead to the runtime under test here. */
   _h_free_ char *bin = e_strf("%s/bin", g_dir);

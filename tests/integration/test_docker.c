@@ -77,10 +77,6 @@ static struct h_result dk_tty(const char *input, const char *arg, ...) {
   return r;
 }
 
-#define ck_assert_ok(r, what)                                                                      \
-  ck_assert_msg((r).status == 0, "%s: exit %d\nstdout: %s\nstderr: %s", what, (r).status, (r).out, \
-                (r).err)
-
 /* `docker inspect --format <fmt> name`, trimmed; the caller frees it. */
 static char *inspect(const char *name, const char *fmt) {
   _h_result_ struct h_result r = dk("inspect", "--format", fmt, name, NULL);
@@ -162,13 +158,6 @@ static char *host_cgroup_file(pid_t pid, const char *controller, const char *fil
 
 /* ---- the suite's dockerd ---- */
 
-static void write_file(const char *path, const char *text) {
-  FILE *f = fopen(path, "we");
-  ck_assert_msg(f, "open %s: %s", path, strerror(errno));
-  fputs(text, f);
-  ck_assert_msg(fclose(f) == 0, "write %s", path);
-}
-
 static pid_t start_dockerd(const char *config) {
   _h_free_ char *data = e_strf("--data-root=%s/data", g_dir);
   _h_free_ char *exec = e_strf("--exec-root=%s", g_exec_root);
@@ -177,24 +166,12 @@ static pid_t start_dockerd(const char *config) {
   _h_free_ char *conf = e_strf("--config-file=%s", config);
   _h_free_ char *cgparent = e_strf("--cgroup-parent=%s", g_cgparent);
   _h_free_ char *runtime = e_strf("--add-runtime=%s=%s", RUNTIME_NAME, h_runtime());
-  fflush(NULL);
-  pid_t pid = fork();
-  ck_assert(pid >= 0);
-  if (pid == 0) {
-    /* Its own session: a test's timeout kills its process group, never the daemon. */
-    setsid();
-    int in = open("/dev/null", O_RDONLY);
-    int out = open(g_log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
-      _exit(127);
-    close_range(3, ~0U, 0);
-    execlp("dockerd", "dockerd", conf, data, exec, host, pidfile, "--storage-driver=vfs",
-           "--bridge=none", "--iptables=false", "--ip-masq=false", "--ip-forward=false",
-           "--userland-proxy=false", "--exec-opt=native.cgroupdriver=cgroupfs", cgparent,
-           "--log-driver=json-file", runtime, "--default-runtime=" RUNTIME_NAME, (char *)NULL);
-    _exit(127);
-  }
-  return pid;
+  char *const argv[] = {"dockerd", conf, data, exec, host, pidfile, "--storage-driver=vfs",
+                        "--bridge=none", "--iptables=false", "--ip-masq=false",
+                        "--ip-forward=false", "--userland-proxy=false",
+                        "--exec-opt=native.cgroupdriver=cgroupfs", cgparent,
+                        "--log-driver=json-file", runtime, "--default-runtime=" RUNTIME_NAME, NULL};
+  return e_start_daemon(argv, g_log, NULL);
 }
 
 /* The last lines of dockerd's log, for a message. */
@@ -218,7 +195,7 @@ static void suite_setup(void) {
   /* Not /etc/docker/daemon.json; the trust key dockerd makes goes here, not /etc/docker. */
   _h_free_ char *config = e_strf("%s/daemon.json", g_dir);
   _h_free_ char *text = e_strf("{\"deprecated-key-path\": \"%s/key.json\"}\n", g_dir);
-  write_file(config, text);
+  h_write(config, text);
   /* The client's own config (~/.docker) stays in the work dir too. */
   _h_free_ char *cli = e_strf("%s/cli", g_dir);
   setenv("DOCKER_CONFIG", cli, 1);

@@ -88,10 +88,6 @@ static struct h_result pm_tty(const char *input, const char *arg, ...) {
   return r;
 }
 
-#define ck_assert_ok(r, what)                                                                      \
-  ck_assert_msg((r).status == 0, "%s: exit %d\nstdout: %s\nstderr: %s", what, (r).status, (r).out, \
-                (r).err)
-
 /* `podman inspect --format {{.State.<field>}} name`, trimmed; the caller frees it. */
 static char *inspect(const char *name, const char *field) {
   _h_free_ char *fmt = e_strf("{{.State.%s}}", field);
@@ -131,13 +127,6 @@ static int log_lines(const char *name) {
 
 /* ---- the suite's podman: config files, image, cleanup ---- */
 
-static void write_file(const char *path, const char *text) {
-  FILE *f = fopen(path, "we");
-  ck_assert_msg(f, "open %s: %s", path, strerror(errno));
-  fputs(text, f);
-  ck_assert_msg(fclose(f) == 0, "write %s", path);
-}
-
 /* A containers.conf for this suite; extra lines go into [engine]. */
 static char *write_containers_conf(const char *name, bool json_log, const char *engine_extra) {
   const char *base = strrchr(h_runtime(), '/');
@@ -163,7 +152,7 @@ static char *write_containers_conf(const char *name, bool json_log, const char *
                                "network_backend = \"cni\"\n"
                                "network_config_dir = \"%s/net\"\n",
                                g_dir, g_dir, g_dir, json, nocgroup, engine_extra, g_dir);
-  write_file(path, text);
+  h_write(path, text);
   return path;
 }
 
@@ -177,9 +166,9 @@ static void suite_setup(void) {
   _h_free_ char *storage_text = e_strf("[storage]\ndriver = \"vfs\"\ngraphroot = \"%s/storage\"\n"
                                        "runroot = \"%s/run\"\n",
                                        g_dir, g_dir);
-  write_file(storage, storage_text);
+  h_write(storage, storage_text);
   _h_free_ char *registries = e_strf("%s/registries.conf", g_dir);
-  write_file(registries, "unqualified-search-registries = []\n");
+  h_write(registries, "unqualified-search-registries = []\n");
   _h_free_ char *conf = write_containers_conf("containers.conf", true, "");
   setenv("CONTAINERS_CONF", conf, 1);
   setenv("CONTAINERS_STORAGE_CONF", storage, 1);
