@@ -460,6 +460,13 @@ void h_config_add_mount(json_t *config, const char *dst, const char *type, const
                             "options", options));
 }
 
+void h_create_and_start(const char *bundle, const char *id) {
+  _h_result_ struct h_result c = h_rt("create", "--bundle", bundle, id, NULL);
+  ck_assert_msg(c.status == 0, "create %s: %d %s", id, c.status, c.err);
+  _h_result_ struct h_result s = h_rt("start", id, NULL);
+  ck_assert_msg(s.status == 0, "start %s: %d %s", id, s.status, s.err);
+}
+
 void h_config_add_cap(json_t *config, const char *cap) {
   const char *sets[] = {"bounding", "effective", "permitted"};
   for (size_t i = 0; i < 3; i++) {

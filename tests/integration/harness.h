@@ -67,6 +67,9 @@ void h_config_add_cap(json_t *config, const char *cap);
 void h_config_add_namespace(json_t *config, const char *type);
 void h_config_remove_namespace(json_t *config, const char *type);
 
+/* create --bundle bundle id, then start id; each must succeed. */
+void h_create_and_start(const char *bundle, const char *id);
+
 /* Run the runtime with `--root <state root>` and the given arguments (NULL-terminated). */
 struct h_result h_rt(const char *arg, ...) __attribute__((sentinel));
 /* The same without --root (for --version, spec). */

@@ -27,10 +27,7 @@ static char *start_container(const char *name, const char *cmd, void (*edit)(jso
   if (edit)
     edit(config);
   h_config_save(bundle, config);
-  _h_result_ struct h_result c = h_rt("create", "--bundle", bundle, id, NULL);
-  ck_assert_msg(c.status == 0, "create: %d %s", c.status, c.err);
-  _h_result_ struct h_result s = h_rt("start", id, NULL);
-  ck_assert_msg(s.status == 0, "start: %d %s", s.status, s.err);
+  h_create_and_start(bundle, id);
   if (ret_bundle)
     *ret_bundle = bundle;
   else

@@ -215,10 +215,7 @@ START_TEST(test_detached_exec_killed_at_each_step) {
     return;
   _h_free_ char *id = h_id_new("fexecd");
   _h_free_ char *bundle = bundle_for(id, "sleep 100");
-  _h_result_ struct h_result c = h_rt("create", "--bundle", bundle, id, NULL);
-  ck_assert_msg(c.status == 0, "create: %s", c.err);
-  _h_result_ struct h_result s = h_rt("start", id, NULL);
-  ck_assert_msg(s.status == 0, "start: %s", s.err);
+  h_create_and_start(bundle, id);
   const char *const steps[] = {"exec:joined", "exec:prepared", "exec:started"};
   for (size_t i = 0; i < sizeof(steps) / sizeof(*steps); i++) {
     _h_free_ char *marker = NULL, *cmd = NULL;

@@ -149,10 +149,7 @@ START_TEST(test_lsm_labels_refused_when_disabled) {
     return;
   _h_free_ char *bundle = bundle_with("lsmexec", "sleep 100", NULL, NULL);
   _h_free_ char *id = h_id_new("lsmexec");
-  _h_result_ struct h_result c = h_rt("create", "--bundle", bundle, id, NULL);
-  ck_assert_msg(c.status == 0, "create: %s", c.err);
-  _h_result_ struct h_result st = h_rt("start", id, NULL);
-  ck_assert_msg(st.status == 0, "start: %s", st.err);
+  h_create_and_start(bundle, id);
   _h_free_ char *pfile = NULL;
   ck_assert(asprintf(&pfile, "%s/process.json", bundle) > 0);
   _h_json_ json_t *proc = json_pack("{s:[s], s:s, s:{s:i, s:i}, s:s}", "args", "true", "cwd", "/",
@@ -278,10 +275,7 @@ START_TEST(test_user_namespace_ids) {
       "userns", STATUS_LINES " > /tmp/inside.tmp; mv /tmp/inside.tmp /tmp/inside; exec sleep 30",
       user_ns_service, NULL);
   _h_free_ char *id = h_id_new("userns");
-  _h_result_ struct h_result c = h_rt("create", "--bundle", bundle, id, NULL);
-  ck_assert_msg(c.status == 0, "create: %d %s", c.status, c.err);
-  _h_result_ struct h_result st = h_rt("start", id, NULL);
-  ck_assert_msg(st.status == 0, "start: %d %s", st.status, st.err);
+  h_create_and_start(bundle, id);
   _h_free_ char *inside_file = NULL, *host_file = NULL;
   ck_assert(asprintf(&inside_file, "%s/rootfs/tmp/inside", bundle) > 0);
   ck_assert_msg(h_wait_file(inside_file, 10000), "the process wrote nothing");

@@ -33,10 +33,7 @@ static void assert_status(const char *id, const char *status) {
 }
 
 static void create_started(const char *bundle, const char *id, const char *out) {
-  _h_result_ struct h_result c = h_rt("create", "--bundle", bundle, id, NULL);
-  ck_assert_msg(c.status == 0, "create: %d %s", c.status, c.err);
-  _h_result_ struct h_result s = h_rt("start", id, NULL);
-  ck_assert_msg(s.status == 0, "start: %d %s", s.status, s.err);
+  h_create_and_start(bundle, id);
   _h_free_ char *ran = NULL;
   ck_assert(asprintf(&ran, "%s/ran", out) > 0);
   ck_assert_msg(h_wait_file(ran, 10000), "the process did not run after start");
