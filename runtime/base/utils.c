@@ -2,6 +2,7 @@
 #include "utils.h"
 
 #include <dirent.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <stdio.h>
@@ -394,4 +395,32 @@ int wait_status_code(int wstatus) {
   if (WIFSIGNALED(wstatus))
     return 128 + WTERMSIG(wstatus);
   return 255;
+}
+
+static int remove_tree_errno;
+static const char *remove_tree_failed;
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+  (void)st;
+  (void)ftw;
+  int r = type == FTW_DP ? rmdir(path) : unlink(path);
+  if (r < 0 && errno != ENOENT && !remove_tree_errno) {
+    remove_tree_errno = errno;
+    remove_tree_failed = path;
+    return 1;
+  }
+  return 0;
+}
+
+int remove_dir_tree(const char *path, struct husk_error **err) {
+  remove_tree_errno = 0;
+  /* FTW_MOUNT: whatever is mounted below path is not descended into (its rmdir fails). */
+  int r = nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+  if (r < 0 && errno == ENOENT)
+    return 0;
+  if (r < 0)
+    return husk_error_sys(err, "remove %s", path);
+  if (remove_tree_errno)
+    return husk_error_errno(err, remove_tree_errno, "remove %s", remove_tree_failed);
+  return 0;
 }

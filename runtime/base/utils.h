@@ -95,6 +95,8 @@ ssize_t write_all(int fd, const void *buf, size_t len);
 
 /* mkdir -p, relative to the current directory when path is relative. */
 int mkdir_p(const char *path, mode_t mode, struct husk_error **err);
+/* rm -rf path without following symlinks or crossing into mounts; a missing path is fine. */
+int remove_dir_tree(const char *path, struct husk_error **err);
 
 /* The start time of a process in clock ticks since boot (field 22 of /proc/<pid>/stat);
  * 0 when the process does not exist. Used to tell a live pid from a reused one. */

@@ -34,12 +34,15 @@ static const struct {
     {"health", cmd_health, "print a container's health, or run its probe now (health run)"},
     {"exec", cmd_exec, "run a new process in a running container"},
     {"features", cmd_features, "print what this runtime supports, as JSON"},
+    {"image", cmd_image, "load, list, inspect, tag and remove images in the store"},
+    {"images", cmd_images, "list the images in the store"},
 };
 
 static void usage(FILE *out) {
   fputs("usage: husk [global options] COMMAND [options] [ID]\n\n"
         "global options:\n"
         "  --root DIR            state directory (default /run/husk)\n"
+        "  --storage DIR         image store (default $HUSK_STORAGE, else /var/lib/husk)\n"
         "  --log FILE            write log records to FILE\n"
         "  --log-format FORMAT   text or json\n"
         "  --debug               also log debug records\n"
@@ -56,11 +59,13 @@ static void print_version(void) {
   printf("husk version %s\ncommit: %s\nspec: %s\n", HUSK_VERSION, HUSK_COMMIT, HUSK_SPEC_VERSION);
 }
 
-enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_TRACE, OPT_SYSTEMD, OPT_CGMGR };
+enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_TRACE, OPT_SYSTEMD, OPT_CGMGR,
+       OPT_STORAGE };
 
 static int parse_global(int argc, char **argv, struct global_options *g, struct husk_error **err) {
   static const struct option opts[] = {
       {"root", required_argument, NULL, OPT_ROOT},
+      {"storage", required_argument, NULL, OPT_STORAGE},
       {"log", required_argument, NULL, OPT_LOG},
       {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
       {"debug", no_argument, NULL, OPT_DEBUG},
@@ -76,6 +81,7 @@ static int parse_global(int argc, char **argv, struct global_options *g, struct 
   while ((c = getopt_long(argc, argv, "+vh", opts, NULL)) != -1) {
     switch (c) {
     case OPT_ROOT: g->root = optarg; break;
+    case OPT_STORAGE: g->storage = optarg; break;
     case OPT_LOG: g->log.path = optarg; break;
     case OPT_LOG_FORMAT:
       if (strcmp(optarg, "json") == 0)

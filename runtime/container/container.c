@@ -21,6 +21,8 @@
 #include "base/utils.h"
 #include "cgroups/cgroups.h"
 #include "hooks.h"
+#include "image/image_spec.h"
+#include "image/store.h"
 #include "init.h"
 #include "journal.h"
 #include "namespaces/namespaces.h"
@@ -30,6 +32,7 @@
 #include "process/user.h"
 #include "rootfs/rootfs.h"
 #include "seccomp/seccomp.h"
+#include "spec/annotations.h"
 #include "spec/spec.h"
 #include "state.h"
 #include "sync.h"
@@ -60,6 +63,11 @@ struct create_ctx {
   int parent_pidfd;                /* the init's parent: the init checks it is still alive */
   bool clone_parent;               /* the init is our parent's child (the monitor's) */
   unsigned long long pid_start_time;
+  struct image_store *store;       /* an image container's: its layers and own directory */
+  struct image *image;
+  char *storage;                   /* <store>/containers/<id>, made by create */
+  bool storage_made;
+  struct rootfs_overlay overlay;
 };
 
 /* config.json's annotations object itself (a new reference): they may be megabytes, so they
@@ -103,6 +111,8 @@ static void create_ctx_release(struct create_ctx *c, bool failed) {
     cgroup_destroy(c->cgroup, NULL);
   cgroup_free(c->cgroup);
   closep(&c->cgroup_fd);
+  if (failed && c->storage_made)
+    remove_dir_tree(c->storage, NULL);
   if (failed && c->state_dir_made)
     state_dir_remove(c->opts->root, c->opts->id, NULL);
   for (size_t i = 0; i < ARRAY_SIZE(c->ns_fds); i++)
@@ -117,6 +127,11 @@ static void create_ctx_release(struct create_ctx *c, bool failed) {
   spec_free(c->spec);
   free(c->bundle);
   free(c->rootfs);
+  free(c->storage);
+  free((char *)c->overlay.upper);
+  free((char *)c->overlay.work);
+  image_free(c->image);
+  store_free(c->store);
   seccomp_program_free(c->seccomp);
 }
 
@@ -131,18 +146,49 @@ static int patch_config(struct create_ctx *c, const json_t *patch, struct husk_e
   return spec_parse_json(doc, &c->spec, err);
 }
 
+/* An image's container (its config names the image): the store is opened and the image
+ * found; its root filesystem is made later (make_image_storage), once the journal can
+ * record it. -u NAME is the image's user. */
+static int load_image(struct create_ctx *c, const char *id, struct husk_error **err) {
+  const char *root = c->opts->storage ? c->opts->storage : store_default_root();
+  int r = store_open(root, &c->store, err);
+  if (r >= 0)
+    r = image_find(c->store, id, &c->image, err);
+  if (r < 0)
+    return husk_error_wrap(err, "annotations[\"%s\"]", IMAGE_ANNOTATION);
+  if (!c->opts->user_name)
+    return 0;
+  json_t *user = NULL;
+  r = image_resolve_user(c->image, c->opts->user_name, &user, err);
+  if (r < 0)
+    return r;
+  _cleanup_json_ json_t *patch = json_pack("{s:{s:o}}", "process", "user", user);
+  return patch_config(c, patch, err);
+}
+
 static int load_bundle(struct create_ctx *c, struct husk_error **err) {
-  c->bundle = realpath(c->opts->bundle, NULL);
-  if (!c->bundle)
-    return husk_error_sys(err, "bundle %s", c->opts->bundle);
-  _cleanup_free_ char *config = xasprintf("%s/config.json", c->bundle);
-  int r = spec_parse_file(config, &c->spec, err);
+  int r;
+  if (c->opts->config_doc) { /* run IMAGE: made from the image; the bundle is made later */
+    _cleanup_json_ json_t *doc = json_deep_copy(c->opts->config_doc);
+    r = spec_parse_json(doc, &c->spec, err);
+  } else {
+    c->bundle = realpath(c->opts->bundle, NULL);
+    if (!c->bundle)
+      return husk_error_sys(err, "bundle %s", c->opts->bundle);
+    _cleanup_free_ char *config = xasprintf("%s/config.json", c->bundle);
+    r = spec_parse_file(config, &c->spec, err);
+  }
   if (r >= 0 && c->opts->config_patch && json_object_size(c->opts->config_patch) > 0)
     r = patch_config(c, c->opts->config_patch, err);
   if (r < 0)
     return r;
   if (!c->spec->process)
     return husk_error_set(err, EINVAL, "process: required to create a container");
+  const char *image =
+      json_string_value(json_object_get(json_object_get(c->spec->doc, "annotations"),
+                                        IMAGE_ANNOTATION));
+  if (image)
+    return load_image(c, image, err);
   _cleanup_free_ char *root = c->spec->root.path[0] == '/'
                                   ? xstrdup(c->spec->root.path)
                                   : xasprintf("%s/%s", c->bundle, c->spec->root.path);
@@ -161,6 +207,73 @@ static int load_bundle(struct create_ctx *c, struct husk_error **err) {
     return r;
   _cleanup_json_ json_t *patch = json_pack("{s:{s:o}}", "process", "user", user);
   return patch_config(c, patch, err);
+}
+
+/* The image's anonymous volumes (config.Volumes): a directory each in the container's own
+ * storage, bound at its path, gone with the container. */
+static int add_volumes(struct create_ctx *c, struct husk_error **err) {
+  const json_t *volumes = image_volumes(c->image);
+  if (!volumes)
+    return 0;
+  _cleanup_json_ json_t *doc = json_incref(c->spec->doc);
+  json_t *mounts = json_object_get(doc, "mounts");
+  if (!json_is_array(mounts)) {
+    mounts = json_array();
+    json_object_set_new(doc, "mounts", mounts);
+  }
+  const char *path;
+  json_t *v;
+  size_t n = 0;
+  json_object_foreach((json_t *)volumes, path, v) {
+    if (path[0] != '/')
+      continue;
+    _cleanup_free_ char *dir = xasprintf("%s/volumes/%zu", c->storage, n++);
+    if (mkdir(dir, 0755) < 0 && !(errno == EEXIST && c->opts->reuse_state_dir))
+      return husk_error_sys(err, "volume %s: mkdir %s", path, dir);
+    json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:[s,s]}", "destination", path,
+                                            "type", "bind", "source", dir, "options", "rbind",
+                                            "rw"));
+  }
+  spec_free(TAKE_PTR(c->spec));
+  return spec_parse_json(doc, &c->spec, err);
+}
+
+/* An image container's own directory in the store, recorded in the journal before it is made
+ * (delete --force finds it): the overlay's upper and work directories, its mount point, its
+ * volumes; with run IMAGE also its bundle (config.json). Non-root services may need to reach
+ * their rootfs through it, as they would a bundle's. */
+static int make_image_storage(struct create_ctx *c, struct husk_error **err) {
+  if (c->host_mounts)
+    return husk_error_set(err, EINVAL,
+                          "annotations[\"%s\"]: an image's root filesystem needs a mount "
+                          "namespace of the container's own (linux.namespaces has none)",
+                          IMAGE_ANNOTATION);
+  c->storage = store_container_path(c->store, c->opts->id);
+  _cleanup_json_ json_t *rec = json_string(c->storage);
+  int r = journal_append(c->journal_fd, "storage", rec, err);
+  if (r >= 0)
+    r = store_container_make(c->store, c->opts->id, c->image->id, err);
+  c->storage_made = r >= 0;
+  if (r == -EEXIST && c->opts->reuse_state_dir) { /* a restart in place: its own files stay */
+    husk_error_free(TAKE_PTR(*err));
+    r = 0;
+  }
+  if (r < 0)
+    return r;
+  chmod(c->storage, 0711);
+  c->rootfs = xasprintf("%s/rootfs", c->storage);
+  c->overlay = (struct rootfs_overlay){.lowers = c->image->layers,
+                                       .n_lowers = c->image->n_layers,
+                                       .upper = xasprintf("%s/upper", c->storage),
+                                       .work = xasprintf("%s/work", c->storage)};
+  r = add_volumes(c, err);
+  if (r >= 0 && !c->bundle) {
+    c->bundle = xstrdup(c->storage);
+    _cleanup_close_ int dir = open(c->storage, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    r = dir < 0 ? husk_error_sys(err, "open %s", c->storage)
+                : json_write_atomic_at(dir, "config.json", c->spec->doc, HUSK_FILE_MAX, 0600, err);
+  }
+  return r;
 }
 
 /* Decide which namespaces the clone makes and open the ones to join, and reject
@@ -464,6 +577,7 @@ static _Noreturn void run_init(struct create_ctx *c) {
       .cgroup = c->cgroup,
       .parent_pidfd = c->parent_pidfd,
       .dies_with_parent = c->opts->dies_with_monitor && !init_in_joined_user_ns(c),
+      .overlay = c->image ? &c->overlay : NULL,
   };
   memcpy(a.ns_fds, c->ns_fds, sizeof(a.ns_fds));
   closep(&c->sync_fds[0]);
@@ -590,6 +704,7 @@ static int record_created(struct create_ctx *c, struct husk_error **err) {
       .clone_flags = c->clone_flags,
       .cgroup = cgroup,
       .host_mounts = c->host_mounts ? c->rootfs : NULL,
+      .storage = c->storage,
   };
   int r = state_write(c->state_fd, &st, err);
   if (r < 0)
@@ -641,6 +756,8 @@ int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret
   test_stop_at("create:state-dir");
   if (r >= 0)
     r = c.journal_fd = journal_open(c.state_fd, err);
+  if (r >= 0 && c.image)
+    r = make_image_storage(&c, err);
   if (r >= 0)
     r = make_exec_fifo(&c, err);
   if (r >= 0)
@@ -926,10 +1043,20 @@ static int remove_host_mounts(const struct container_state *st, struct husk_erro
   return r < 0 ? r : 0;
 }
 
-static int tear_down(int state_fd, const struct container_state *st, struct husk_error **err) {
+/* An image container's own directory: its mounts went with its mount namespace. */
+static int remove_storage(const struct container_state *st, struct husk_error **err) {
+  int r = st->storage ? remove_dir_tree(st->storage, err) : 0;
+  return r < 0 ? husk_error_wrap(err, "container %s: its storage", st->id) : 0;
+}
+
+/* keep_storage: a restart in place keeps what the container wrote, as docker restart does. */
+static int tear_down(int state_fd, const struct container_state *st, bool keep_storage,
+                     struct husk_error **err) {
   int r = remove_cgroup(st, err);
   if (r >= 0)
     r = remove_host_mounts(st, err);
+  if (r >= 0 && !keep_storage)
+    r = remove_storage(st, err);
   if (r < 0)
     return r;
   flock(state_fd, LOCK_SH);
@@ -966,8 +1093,11 @@ static int delete_from_journal(const char *root, const char *id, int fd,
     r = remove_cgroup(&st, err);
   if (r >= 0)
     r = remove_host_mounts(&st, err);
+  if (r >= 0)
+    r = remove_storage(&st, err);
   json_decref(st.cgroup);
   free(st.host_mounts);
+  free(st.storage);
   if (r < 0)
     return husk_error_wrap(err, "delete %s", id);
   return state_dir_remove(root, id, err);
@@ -1006,7 +1136,7 @@ int container_delete(const char *root, const char *id, bool force, struct husk_e
       return husk_error_wrap(err, "delete %s", id);
   }
   test_stop_at("delete:killed");
-  r = tear_down(fd, st, err);
+  r = tear_down(fd, st, false, err);
   if (r < 0)
     return husk_error_wrap(err, "delete %s", id);
   test_stop_at("delete:torn-down");
@@ -1021,6 +1151,6 @@ int container_reset(const char *root, const char *id, struct husk_error **err) {
     return r;
   if (state_status(fd, st) != STATUS_STOPPED)
     return husk_error_set(err, EBUSY, "cannot reset container %s that is not stopped", id);
-  r = tear_down(fd, st, err);
+  r = tear_down(fd, st, true, err);
   return r < 0 ? husk_error_wrap(err, "reset %s", id) : 0;
 }

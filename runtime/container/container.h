@@ -23,6 +23,10 @@ struct create_options {
   int terminal_fd;             /* > 2: a socket (run's socketpair) the pty master goes to when
                                   process.terminal is set and no console_socket is given */
   const json_t *config_patch;  /* merged into config.json in memory (run -m, -u, ...); NULL: none */
+  const json_t *config_doc;    /* run IMAGE: the config made from the image, used instead of
+                                  bundle/config.json; the bundle is then the container's own
+                                  directory in the image store. NULL: the bundle's */
+  const char *storage;         /* the image store (--storage); NULL: store_default_root() */
   const char *user_name;       /* run -u NAME[:GROUP]: process.user from the rootfs's
                                   /etc/passwd and /etc/group; NULL: none */
   bool reuse_state_dir;        /* a restart in place: <root>/<id> exists (container_reset) */

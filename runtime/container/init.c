@@ -121,6 +121,29 @@ static int set_names(const struct spec *spec, struct husk_error **err) {
   return 0;
 }
 
+/* A process.cwd the root filesystem lacks is made, as runc does; in an image's container it
+ * belongs to the process's user (docker's WorkingDir). */
+static int make_cwd(const struct init_args *a, struct husk_error **err) {
+  const char *cwd = a->spec->process->cwd;
+  if (!cwd || cwd[0] != '/' || strcmp(cwd, "/") == 0)
+    return 0;
+  _cleanup_close_ int root = open(a->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0)
+    return husk_error_sys(err, "open %s", a->rootfs);
+  _cleanup_close_ int fd = rootfs_open_in_root(root, cwd, O_PATH | O_DIRECTORY, false, false, NULL);
+  if (fd >= 0)
+    return 0;
+  fd = rootfs_open_in_root(root, cwd, O_RDONLY | O_DIRECTORY, true, true, err);
+  TRACE(fd, "make the missing process.cwd inside the rootfs", "mkdir(\"%s\")", cwd);
+  if (fd < 0)
+    return husk_error_wrap(err, "process.cwd %s", cwd);
+  const struct spec_user *u = &a->spec->process->user;
+  if (a->overlay && fchown(fd, u->uid, u->gid) < 0)
+    return husk_error_sys(err, "process.cwd %s: chown to %u:%u", cwd, (unsigned)u->uid,
+                          (unsigned)u->gid);
+  return 0;
+}
+
 static int build_rootfs(struct init_args *a, struct husk_error **err) {
   /* Relative bind-mount sources are relative to the bundle. */
   if (chdir(a->bundle) < 0)
@@ -129,8 +152,11 @@ static int build_rootfs(struct init_args *a, struct husk_error **err) {
   const struct rootfs_options ro = {.in_user_ns = a->new_user_ns,
                                     .own_mount_ns = own_mount_ns,
                                     .cgroup = a->cgroup,
-                                    .cgroup_ns = spec_namespace(a->spec, CLONE_NEWCGROUP) != NULL};
+                                    .cgroup_ns = spec_namespace(a->spec, CLONE_NEWCGROUP) != NULL,
+                                    .overlay = a->overlay};
   int r = rootfs_prepare(a->spec, a->rootfs, &ro, err);
+  if (r >= 0)
+    r = make_cwd(a, err);
   if (r < 0)
     return r;
   /* Without those hooks the round trip to the parent would only cost a wakeup each way. */

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 struct cgroup;
+struct rootfs_overlay;
 struct seccomp_program;
 struct spec;
 
@@ -30,6 +31,7 @@ struct init_args {
   bool unshare_cgroupns; /* make the cgroup namespace once the parent moved us into our cgroup */
   struct cgroup *join_cgroup; /* move ourselves into it first thing; NULL: the parent does it */
   const struct cgroup *cgroup; /* the container's (shown at its cgroup mount); NULL: none */
+  const struct rootfs_overlay *overlay; /* an image's layers, mounted as the rootfs; or NULL */
   char *hook_state;     /* the state JSON for createContainer/startContainer hooks, received
                            with SYNC_HOOKS_DONE; NULL when the config has none */
 };

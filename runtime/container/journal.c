@@ -51,6 +51,11 @@ static void apply(json_t *rec, struct container_state *st) {
     json_decref(st->cgroup);
     st->cgroup = json_incref(cgroup);
   }
+  const char *storage = json_string_value(json_object_get(rec, "storage"));
+  if (storage) {
+    free(st->storage);
+    st->storage = xstrdup(storage);
+  }
   const char *host_mounts = json_string_value(json_object_get(rec, "hostMounts"));
   if (host_mounts) {
     free(st->host_mounts);

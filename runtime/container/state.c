@@ -34,6 +34,7 @@ void container_state_free(struct container_state *st) {
   free(st->bundle);
   free(st->rootfs);
   free(st->host_mounts);
+  free(st->storage);
   free(st->created);
   free(st->finished);
   if (st->annotations)
@@ -167,6 +168,8 @@ int state_write(int dirfd, const struct container_state *st, struct husk_error *
     json_object_set(j, "cgroup", st->cgroup);
   if (st->host_mounts)
     json_object_set_new(j, "hostMounts", json_string(st->host_mounts));
+  if (st->storage)
+    json_object_set_new(j, "storage", json_string(st->storage));
   if (st->monitor_pid > 0) {
     json_object_set_new(j, "monitorPid", json_integer(st->monitor_pid));
     json_object_set_new(j, "monitorStartTime", json_integer((json_int_t)st->monitor_start_time));
@@ -255,6 +258,9 @@ static int state_from_json(json_t *j, struct container_state **ret, struct husk_
   const char *host_mounts = json_string_value(json_object_get(j, "hostMounts"));
   if (host_mounts)
     st->host_mounts = xstrdup(host_mounts);
+  const char *storage = json_string_value(json_object_get(j, "storage"));
+  if (storage)
+    st->storage = xstrdup(storage);
   json_t *cgroup = json_object_get(j, "cgroup"); /* absent in states of cgroup-less containers */
   if (json_is_object(cgroup))
     st->cgroup = json_incref(cgroup);

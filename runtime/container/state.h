@@ -34,6 +34,8 @@ struct container_state {
   json_t *cgroup;                     /* its cgroup as cgroups/ saved it, owned; NULL: none */
   char *host_mounts;                  /* no mount namespace of its own: its mounts are in
                                          husk's, below this path (its rootfs); else NULL */
+  char *storage;                      /* an image container's own directory in the image store
+                                         (upper, work, volumes): removed on delete */
   /* Kept by the monitor of a container `husk run` started (monitor.h); absent otherwise. */
   pid_t monitor_pid;                     /* 0: no monitor */
   unsigned long long monitor_start_time; /* to spot a reused pid, as pid_start_time */

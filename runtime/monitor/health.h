@@ -11,9 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "spec/annotations.h"
+
 struct husk_error;
 
-#define HEALTH_ANNOTATION "io.husk.healthcheck"
 
 #define HEALTH_DEFAULT_INTERVAL_NS (INT64_C(30) * 1000000000)
 #define HEALTH_DEFAULT_TIMEOUT_NS (INT64_C(30) * 1000000000)

@@ -210,14 +210,20 @@ static void record_exit(struct monitor *m, int status) {
  * them), read before anything is made: the health check, the stop signal and timeout. A
  * config.json that does not load is left for create to report. */
 static int resolve_config(struct monitor *m, struct husk_error **err) {
-  _cleanup_free_ char *path = xasprintf("%s/config.json", m->co.bundle);
   _cleanup_free_ char *text = NULL;
-  read_file_at(AT_FDCWD, path, HUSK_FILE_MAX, &text, NULL);
+  const json_t *ann_doc = json_object_get(m->co.config_doc, "annotations");
+  if (!m->co.config_doc) { /* an image's config is in memory already */
+    _cleanup_free_ char *path = xasprintf("%s/config.json", m->co.bundle);
+    read_file_at(AT_FDCWD, path, HUSK_FILE_MAX, &text, NULL);
+  }
   /* `run` in the foreground is the hot path, and there the stop signal only serves a health
    * check: without one asked for, config.json is not parsed a second time. */
-  if (m->foreground && !m->ro->health.cmd && !(text && strstr(text, HEALTH_ANNOTATION)))
+  bool has_health = text ? strstr(text, HEALTH_ANNOTATION) != NULL
+                         : json_object_get(ann_doc, HEALTH_ANNOTATION) != NULL;
+  if (m->foreground && !m->ro->health.cmd && !has_health)
     return monitor_health_setup(m, NULL, err);
-  _cleanup_json_ json_t *config = text ? json_loads(text, 0, NULL) : NULL;
+  _cleanup_json_ json_t *config = text ? json_loads(text, 0, NULL)
+                                       : json_incref((json_t *)m->co.config_doc);
   _cleanup_json_ json_t *ann = json_object();
   json_object_update(ann, json_object_get(config, "annotations"));
   json_object_update(ann, json_object_get(m->co.config_patch, "annotations"));

@@ -10,15 +10,11 @@
 #include <sys/types.h>
 
 #include "health.h"
+#include "spec/annotations.h"
 
 struct husk_error;
 struct create_options;
 
-/* The annotations a stop signal and timeout live in: the first is the image config's
- * StopSignal as umoci and podman write it into config.json, the second containerd's. */
-#define STOP_SIGNAL_ANNOTATION "org.opencontainers.image.stopSignal"
-#define STOP_SIGNAL_ANNOTATION_CONTAINERD "io.containerd.image.config.stop-signal"
-#define STOP_TIMEOUT_ANNOTATION "io.husk.stopTimeout" /* whole seconds */
 #define STOP_DEFAULT_TIMEOUT_S 10
 
 struct run_options {

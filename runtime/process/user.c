@@ -52,7 +52,8 @@ bool user_text_has_names(const char *text) {
 
 /* rootfs/etc/NAME, opened so that neither ".." nor a symlink leaves rootfs; NULL (and errno)
  * when it cannot be. */
-static FILE *open_in_rootfs(const char *rootfs, const char *name) {
+static FILE *open_in_rootfs(void *arg, const char *name) {
+  const char *rootfs = arg;
   _cleanup_close_ int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0)
     return NULL;
@@ -129,12 +130,12 @@ static bool add_membership(char **fields, size_t n, void *arg) {
 }
 
 /* Look a user (or group) up by name or number in rootfs/etc/FILE. Returns 1 found, 0 not. */
-static int lookup(const char *rootfs, const char *file, const char *text, size_t len,
-                  struct lookup *l, struct husk_error **err) {
+static int lookup(user_file_opener open_file, void *arg, const char *file, const char *text,
+                  size_t len, struct lookup *l, struct husk_error **err) {
   _cleanup_free_ char *key = xasprintf("%.*s", (int)len, text);
   bool numeric = is_number(key, len);
   *l = (struct lookup){.name = numeric ? NULL : key, .id = numeric ? (uint32_t)atol(key) : 0};
-  FILE *f = open_in_rootfs(rootfs, file);
+  FILE *f = open_file(arg, file);
   if (!f && !numeric)
     return husk_error_sys(err, "--user %s: open the container's %s", text, file);
   bool found = f && each_entry(f, match_entry, l);
@@ -150,20 +151,21 @@ static int lookup(const char *rootfs, const char *file, const char *text, size_t
   return found;
 }
 
-int user_resolve(const char *rootfs, const char *text, json_t **ret, struct husk_error **err) {
+int user_resolve_with(user_file_opener open_file, void *arg, const char *text, json_t **ret,
+                      struct husk_error **err) {
   const char *colon = strchr(text, ':');
   size_t ulen = colon ? (size_t)(colon - text) : strlen(text);
   if (ulen == 0 || (colon && !colon[1]))
     return husk_error_set(err, EINVAL, "--user \"%s\": expected USER[:GROUP]", text);
   struct lookup u;
-  int r = lookup(rootfs, "etc/passwd", text, ulen, &u, err);
+  int r = lookup(open_file, arg, "etc/passwd", text, ulen, &u, err);
   if (r < 0)
     return r;
   _cleanup_free_ char *user_name = u.found_name;
   uint32_t gid = r ? u.found_gid : 0;
   if (colon) {
     struct lookup g;
-    int rg = lookup(rootfs, "etc/group", colon + 1, strlen(colon + 1), &g, err);
+    int rg = lookup(open_file, arg, "etc/group", colon + 1, strlen(colon + 1), &g, err);
     if (rg < 0)
       return rg;
     free(g.found_name);
@@ -172,7 +174,7 @@ int user_resolve(const char *rootfs, const char *text, json_t **ret, struct husk
   json_t *gids = json_array();
   if (user_name) {
     struct members m = {.user = user_name, .primary = gid, .gids = gids};
-    FILE *f = open_in_rootfs(rootfs, "etc/group");
+    FILE *f = open_file(arg, "etc/group");
     if (f) {
       each_entry(f, add_membership, &m);
       fclose(f);
@@ -181,4 +183,8 @@ int user_resolve(const char *rootfs, const char *text, json_t **ret, struct husk
   *ret = json_pack("{s:I, s:I, s:o}", "uid", (json_int_t)u.found_id, "gid", (json_int_t)gid,
                    "additionalGids", gids);
   return 0;
+}
+
+int user_resolve(const char *rootfs, const char *text, json_t **ret, struct husk_error **err) {
+  return user_resolve_with(open_in_rootfs, (void *)rootfs, text, ret, err);
 }

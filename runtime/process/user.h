@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 struct husk_error;
 
@@ -17,3 +18,9 @@ bool user_text_has_names(const char *text);
  * it as additionalGids. The files are opened inside rootfs (no symlink leaves it); a name
  * that neither file has is an error naming it. Returns a new JSON object. */
 int user_resolve(const char *rootfs, const char *text, json_t **ret, struct husk_error **err);
+
+/* The same with the files opened by open_file(arg, "etc/passwd" or "etc/group"), e.g. from an
+ * image's layers (NULL and errno when there is none). */
+typedef FILE *(*user_file_opener)(void *arg, const char *path);
+int user_resolve_with(user_file_opener open_file, void *arg, const char *text, json_t **ret,
+                      struct husk_error **err);

@@ -790,9 +790,15 @@ int rootfs_prepare(const struct spec *spec, const char *rootfs, const struct roo
      * end. */
     return husk_error_sys(err, "make / %s", prop ? "rslave" : "rprivate");
   }
-  if (own_mount_ns && do_mount(rootfs, rootfs, "bind", MS_BIND | MS_REC, NULL,
-                               "pivot_root needs the rootfs to be a mount point") < 0)
+  /* An image's overlay is a mount point itself; a bundle's rootfs is bound onto itself. */
+  if (own_mount_ns && ro->overlay) {
+    int ro_r = rootfs_mount_overlay(rootfs, ro->overlay, err);
+    if (ro_r < 0)
+      return ro_r;
+  } else if (own_mount_ns && do_mount(rootfs, rootfs, "bind", MS_BIND | MS_REC, NULL,
+                                      "pivot_root needs the rootfs to be a mount point") < 0) {
     return husk_error_sys(err, "bind %s onto itself", rootfs);
+  }
   _cleanup_close_ int root_fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0)
     return husk_error_sys(err, "open %s", rootfs);

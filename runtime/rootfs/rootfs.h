@@ -4,13 +4,24 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 struct husk_error;
 struct spec;
 
+/* rootfs_overlay.c: mount an overlay at target (the init does, in its mount namespace): the
+ * lower directories (base first, all in one directory) under upper, with work beside it. */
+struct rootfs_overlay {
+  char **lowers;
+  size_t n_lowers;
+  const char *upper, *work;
+};
+int rootfs_mount_overlay(const char *target, const struct rootfs_overlay *o,
+                         struct husk_error **err);
+
 /* Before pivot_root: make the mount tree private (or as linux.rootfsPropagation says),
- * bind the rootfs onto itself (both only with own_mount_ns: the container has a mount
+ * bind the rootfs onto itself or mount its overlay (both only with own_mount_ns: the container has a mount
  * namespace, new or joined), perform every entry of spec->mounts inside it (targets are
  * resolved inside the rootfs and mounted through an fd), build /dev (default device nodes,
  * linux.devices, the fd/stdin/stdout/stderr/ptmx symlinks, /dev/pts and /dev/shm when the
@@ -21,6 +32,7 @@ struct rootfs_options {
   bool own_mount_ns; /* the container has a mount namespace (new or joined) */
   const struct cgroup *cgroup; /* the container's, shown at its cgroup mount; may be NULL */
   bool cgroup_ns;              /* it has a cgroup namespace: on v2, cgroup2 shows its root */
+  const struct rootfs_overlay *overlay; /* an image's layers: mounted at rootfs first */
 };
 int rootfs_prepare(const struct spec *spec, const char *rootfs, const struct rootfs_options *o,
                    struct husk_error **err);
@@ -53,6 +65,7 @@ int rootfs_open_in_root_walk(int root_fd, const char *path, int flags, bool crea
 /* rootfs_copyup.c: copy what the directory lower holds into upper (the tmpfs mounted over it,
  * for "tmpcopyup"), owners, modes and times included; upper takes lower's mode. */
 int rootfs_copy_up(int lower, int upper, struct husk_error **err);
+
 
 /* "MS_NOSUID|MS_NODEV|..." for tracing. */
 const char *mount_flags_to_string(unsigned long flags, char *buf, size_t len);

@@ -119,9 +119,11 @@ END_TEST
 
 /* Run getopt over argv as cmd_run does, with run's and create's options. */
 static int parse_run(int argc, char **argv, struct run_options *ro, struct create_options *co,
-                     struct husk_error **err) {
+                     struct command_target *t, char **made_id, struct husk_error **err) {
   static const struct option opts[] = {
       CREATE_LONG_OPTIONS, RUN_LONG_OPTIONS, {"detach", no_argument, NULL, 'd'}, {0}};
+  /* A store that does not exist: no operand names a stored image. */
+  static const struct global_options g = {.storage = "/nonexistent/husk-store"};
   optind = 0;
   opterr = 0;
   int c;
@@ -134,25 +136,28 @@ static int parse_run(int argc, char **argv, struct run_options *ro, struct creat
     if (r != 0)
       return r < 0 ? r : -EINVAL;
   }
-  return run_take_operands(argc, argv, optind, "usage", ro, co, err);
+  return run_take_operands(argc, argv, optind, "usage", ro->name, &g, co, t, made_id, err);
 }
 
 START_TEST(operand_forms) {
   _cleanup_error_ struct husk_error *err = NULL;
   struct {
     const char *argv[8];
-    const char *id, *bundle; /* NULL id: an error */
+    const char *id, *bundle; /* NULL id: an error; "*": made up */
+    const char *source;      /* docker's form: the operand after the options */
+    size_t n_args;
   } cases[] = {
-      {{"run", "web"}, "web", "."},
-      {{"run", "-b", "/b", "web"}, "web", "/b"},
-      {{"run", "-d", "--name", "web", "./bundle"}, "web", "./bundle"},
-      {{"run", "--name", "web"}, "web", "."},
-      {{"run", "--name", "web", "-b", "/b"}, "web", "/b"},
-      {{"run", "--name", "web", "-b", "/b", "./other"}, NULL, NULL},
-      {{"run", "--name", "web", "a", "b"}, NULL, NULL},
-      {{"run"}, NULL, NULL},
-      {{"run", "a", "b"}, NULL, NULL},
-      {{"run", "--name", "no/slash", "b"}, NULL, NULL},
+      {{"run", "web"}, "web", ".", NULL, 0},
+      {{"run", "-b", "/b", "web"}, "web", "/b", NULL, 0},
+      {{"run", "-d", "--name", "web", "./bundle"}, "web", ".", "./bundle", 0},
+      {{"run", "--name", "web"}, "web", ".", NULL, 0},
+      {{"run", "--name", "web", "-b", "/b"}, "web", "/b", NULL, 0},
+      {{"run", "--name", "web", "-b", "/b", "./other"}, NULL, NULL, NULL, 0},
+      {{"run", "--name", "web", "img", "echo", "hi"}, "web", ".", "img", 2},
+      {{"run"}, NULL, NULL, NULL, 0},
+      {{"run", "img", "sh"}, "*", ".", "img", 1},
+      {{"run", "oci:/some/layout:1.0"}, "*", ".", "oci:/some/layout:1.0", 0},
+      {{"run", "--name", "no/slash", "b"}, NULL, NULL, NULL, 0},
   };
   for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
     int argc = 0;
@@ -161,15 +166,24 @@ START_TEST(operand_forms) {
     struct run_options ro;
     run_options_init(&ro);
     struct create_options co = {.bundle = "."};
-    int r = parse_run(argc, (char **)cases[i].argv, &ro, &co, &err);
+    struct command_target t = {0};
+    char *made_id = NULL;
+    int r = parse_run(argc, (char **)cases[i].argv, &ro, &co, &t, &made_id, &err);
     if (!cases[i].id) {
       ck_assert_msg(r < 0, "case %zu should fail", i);
       husk_error_freep(&err);
     } else {
       ck_assert_msg(r == 0, "case %zu: %s", i, err ? err->message : "?");
-      ck_assert_str_eq(co.id, cases[i].id);
+      if (strcmp(cases[i].id, "*") == 0)
+        ck_assert_msg(made_id && strlen(made_id) == 12 && strcmp(co.id, made_id) == 0,
+                      "case %zu: expected a made-up id", i);
+      else
+        ck_assert_str_eq(co.id, cases[i].id);
       ck_assert_str_eq(co.bundle, cases[i].bundle);
+      ck_assert_pstr_eq(t.source, cases[i].source);
+      ck_assert_uint_eq(t.n_args, cases[i].n_args);
     }
+    free(made_id);
     run_options_free(&ro);
   }
 }
@@ -200,7 +214,10 @@ START_TEST(flags_and_patch) {
   struct run_options ro;
   run_options_init(&ro);
   struct create_options co = {.bundle = "."};
-  ck_assert_msg(parse_run(ARRAY_SIZE(argv) - 1, (char **)argv, &ro, &co, &err) == 0, "%s",
+  struct command_target t = {0};
+  char *made_id = NULL;
+  ck_assert_msg(parse_run(ARRAY_SIZE(argv) - 1, (char **)argv, &ro, &co, &t, &made_id, &err) == 0,
+                "%s",
                 err ? err->message : "?");
   ck_assert(ro.rm && ro.wait_healthy);
   ck_assert_int_eq(ro.wait_healthy_timeout_ns, INT64_C(5000000000));

@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "base/log.h"
 
@@ -15,6 +16,7 @@ struct global_options {
   struct log_config log;
   bool systemd_cgroup;
   const char *cgroup_manager; /* crun's --cgroup-manager: cgroupfs, systemd, disabled */
+  const char *storage;        /* --storage: the image store; NULL: store_default_root() */
 };
 
 typedef int (*command_fn)(int argc, char **argv, const struct global_options *g,
@@ -38,6 +40,8 @@ int cmd_stop(int argc, char **argv, const struct global_options *g, struct husk_
 int cmd_logs(int argc, char **argv, const struct global_options *g, struct husk_error **err);
 int cmd_health(int argc, char **argv, const struct global_options *g, struct husk_error **err);
 int cmd_exec(int argc, char **argv, const struct global_options *g, struct husk_error **err);
+int cmd_image(int argc, char **argv, const struct global_options *g, struct husk_error **err);
+int cmd_images(int argc, char **argv, const struct global_options *g, struct husk_error **err);
 
 /* The config.json that `husk spec [--rootless]` writes (new reference). */
 json_t *spec_default_config(bool rootless);
@@ -73,8 +77,36 @@ int command_bad_option(char **argv, const char *usage, struct husk_error **err);
 int command_take_id(int argc, char **argv, int optind_, const char *usage, const char **ret_id,
                     struct husk_error **err);
 
-/* The operands: `run [-b DIR] ID` as runc has it, or `run --name ID [BUNDLE]` as docker has it
- * (the bundle then from the operand, else -b, else "."). Checks the combination. */
-int run_take_operands(int argc, char **argv, int optind_, const char *usage,
-                      const struct run_options *o, struct create_options *co,
-                      struct husk_error **err);
+/* What run and create start, docker's way: SOURCE (a bundle directory, an image of the store,
+ * or an image source such as oci:DIR) and the arguments after it. */
+struct command_target {
+  const char *source;      /* NULL: the bundle (-b, else ".") */
+  char *const *args;
+  size_t n_args;
+  const char *entrypoint;  /* --entrypoint */
+  bool entrypoint_set;
+};
+enum { TARGET_OPT_ENTRYPOINT = 300 };
+#define TARGET_LONG_OPTIONS {"entrypoint", required_argument, NULL, TARGET_OPT_ENTRYPOINT}
+/* 0 taken, 1 not a target option. */
+int target_parse_option(int c, const char *arg, struct command_target *t);
+
+/* The operands: `run [-b DIR] ID` as runc has it, or docker's `run [--name ID] SOURCE
+ * [ARG...]` (without --name, when SOURCE names an image or more than one operand is given;
+ * the id is then made up). Checks the combination; *ret_made_id is the made-up id or NULL. */
+int run_take_operands(int argc, char **argv, int optind_, const char *usage, const char *name,
+                      const struct global_options *g, struct create_options *co,
+                      struct command_target *t, char **ret_made_id, struct husk_error **err);
+
+/* Whether text names an image: a source with a transport prefix, or a name in the store. */
+bool command_names_image(const struct global_options *g, const char *text);
+/* A new container id: 12 random hex digits. */
+char *command_new_id(void);
+/* The target as create_options: a bundle (its args into *patch, made if NULL) or an image,
+ * whose config.json (*ret_doc, to be freed by the caller) becomes co->config_doc. */
+int command_resolve_target(const struct global_options *g, const struct command_target *t,
+                           bool user_set, struct create_options *co, json_t **ret_doc,
+                           json_t **patch, struct husk_error **err);
+/* The config.json husk would run the image with (husk spec --image). */
+int command_image_config(const struct global_options *g, const struct command_target *t,
+                         bool user_set, json_t **ret, struct husk_error **err);

@@ -6,14 +6,18 @@
 
 #include "base/error.h"
 #include "base/utils.h"
+#include <stdio.h>
 #include "commands.h"
 #include "container/container.h"
 
 #define CREATE_USAGE                                                                               \
   "create [-b|--bundle DIR] [--pid-file F] [--console-socket S] [--preserve-fds N] [--no-pivot] "  \
-  "[--no-new-keyring] ID"
+  "[--no-new-keyring] [--entrypoint CMD] ID | [--name ID] BUNDLE|IMAGE [ARG...]"
 
-static const struct option create_opts[] = {CREATE_LONG_OPTIONS, {0}};
+enum { CREATE_OPT_NAME = 350 };
+static const struct option create_opts[] = {CREATE_LONG_OPTIONS, TARGET_LONG_OPTIONS,
+                                            {"name", required_argument, NULL, CREATE_OPT_NAME},
+                                            {0}};
 
 /* Shared with run, which takes the same options plus its own. */
 int create_parse_option(int c, struct create_options *o, struct husk_error **err) {
@@ -48,16 +52,33 @@ void create_add_listen_fds(struct create_options *o) {
 int cmd_create(int argc, char **argv, const struct global_options *g, struct husk_error **err) {
   struct create_options o = {
       .root = g->root, .bundle = ".", .no_cgroup = strcmp(g->cgroup_manager, "disabled") == 0};
+  struct command_target target = {0};
+  const char *name = NULL;
   int c;
   while ((c = getopt_long(argc, argv, "+b:", create_opts, NULL)) != -1) {
+    if (c == CREATE_OPT_NAME) {
+      name = optarg;
+      continue;
+    }
     int r = c == '?' ? command_bad_option(argv, CREATE_USAGE, err) : create_parse_option(c, &o, err);
+    if (r == 1)
+      r = target_parse_option(c, optarg, &target);
     if (r != 0)
       return r < 0 ? r : command_bad_option(argv, CREATE_USAGE, err);
   }
-  int r = command_take_id(argc, argv, optind, CREATE_USAGE, &o.id, err);
+  _cleanup_free_ char *made_id = NULL;
+  int r = run_take_operands(argc, argv, optind, CREATE_USAGE, name, g, &o, &target, &made_id, err);
   if (r < 0)
     return r;
   create_add_listen_fds(&o);
+  _cleanup_json_ json_t *patch = NULL, *image_config = NULL;
+  r = command_resolve_target(g, &target, false, &o, &image_config, &patch, err);
+  if (r < 0)
+    return r;
+  o.config_patch = patch;
   pid_t pid;
-  return container_create(&o, &pid, NULL, err);
+  r = container_create(&o, &pid, NULL, err);
+  if (r >= 0 && made_id)
+    printf("%s\n", made_id);
+  return r;
 }

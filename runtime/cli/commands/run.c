@@ -20,7 +20,8 @@
 #include "process/terminal.h"
 
 #define RUN_USAGE "run [-b|--bundle DIR] [-d|--detach] [--pid-file F] [--preserve-fds N] " \
-                  "[--no-pivot] [--no-new-keyring] " RUN_OPTIONS_USAGE " ID | --name ID [BUNDLE]"
+                  "[--no-pivot] [--no-new-keyring] [--entrypoint CMD] " RUN_OPTIONS_USAGE \
+                  " ID | [--name ID] BUNDLE|IMAGE [ARG...]"
 
 /* What a shell user expects to reach the container rather than husk. */
 static const int forwarded_signals[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,
@@ -71,12 +72,13 @@ static int run_container(const struct create_options *o, const struct run_option
 
 int cmd_run(int argc, char **argv, const struct global_options *g, struct husk_error **err) {
   static const struct option opts[] = {
-      CREATE_LONG_OPTIONS, RUN_LONG_OPTIONS, {"detach", no_argument, NULL, 'd'},
+      CREATE_LONG_OPTIONS, RUN_LONG_OPTIONS, TARGET_LONG_OPTIONS, {"detach", no_argument, NULL, 'd'},
       {"help", no_argument, NULL, 'h'}, {0}};
   struct create_options o = {
       .root = g->root, .bundle = ".", .no_cgroup = strcmp(g->cgroup_manager, "disabled") == 0};
   _cleanup_run_options_ struct run_options ro;
   run_options_init(&ro);
+  struct command_target target = {0};
   bool detach = false;
   int c;
   while ((c = getopt_long(argc, argv, "+b:d" RUN_SHORT_OPTIONS, opts, NULL)) != -1) {
@@ -90,15 +92,24 @@ int cmd_run(int argc, char **argv, const struct global_options *g, struct husk_e
     }
     int r = c == '?' ? command_bad_option(argv, RUN_USAGE, err) : create_parse_option(c, &o, err);
     if (r == 1)
+      r = target_parse_option(c, optarg, &target);
+    if (r == 1)
       r = run_parse_option(c, optarg, &ro, err);
     if (r != 0)
       return r < 0 ? r : command_bad_option(argv, RUN_USAGE, err);
   }
-  int r = run_take_operands(argc, argv, optind, RUN_USAGE, &ro, &o, err);
+  _cleanup_free_ char *made_id = NULL;
+  int r = run_take_operands(argc, argv, optind, RUN_USAGE, ro.name, g, &o, &target, &made_id, err);
   if (r < 0)
     return r;
   create_add_listen_fds(&o);
   _cleanup_json_ json_t *patch = run_config_patch(&ro);
+  _cleanup_json_ json_t *image_config = NULL;
+  r = command_resolve_target(g, &target, ro.user_set || ro.user_name, &o, &image_config, &patch,
+                             err);
+  if (r < 0)
+    return r;
+
   /* A terminal run proxies (no --console-socket) starts with the size of husk's own. */
   if (!detach && !o.console_socket)
     terminal_size_patch(&patch, STDIN_FILENO);
@@ -117,25 +128,31 @@ int cmd_run(int argc, char **argv, const struct global_options *g, struct husk_e
   o.terminal_fd = tty.create_fd;
   if (r >= 0)
     r = run_container(&o, &ro, detach, err);
+  /* Detached with an id made up here: say which, as docker run -d does. */
+  if (r >= 0 && detach && made_id)
+    printf("%s\n", made_id);
   terminal_proxy_finish(&tty);
   sigprocmask(SIG_SETMASK, &old, NULL);
   return r;
 }
 
-int run_take_operands(int argc, char **argv, int optind_, const char *usage,
-                      const struct run_options *o, struct create_options *co,
-                      struct husk_error **err) {
+int run_take_operands(int argc, char **argv, int optind_, const char *usage, const char *name,
+                      const struct global_options *g, struct create_options *co,
+                      struct command_target *t, char **ret_made_id, struct husk_error **err) {
   int n = argc - optind_;
-  if (!o->name) /* runc's form: the one operand is the id */
+  *ret_made_id = NULL;
+  bool bundle_given = strcmp(co->bundle, ".") != 0;
+  /* runc's form: the one operand is the id. */
+  if (!name && n <= 1 && (n == 0 || !command_names_image(g, argv[optind_])))
     return command_take_id(argc, argv, optind_, usage, &co->id, err);
-  if (n > 1)
-    return husk_error_set(err, EINVAL, "%s: unexpected argument \"%s\" (usage: %s)", argv[0],
-                          argv[optind_ + 1], usage);
-  if (n == 1 && strcmp(co->bundle, ".") != 0)
+  if (n >= 1 && bundle_given)
     return husk_error_set(err, EINVAL, "%s: the bundle is given twice, by -b and as \"%s\"",
                           argv[0], argv[optind_]);
-  if (n == 1)
-    co->bundle = argv[optind_];
-  co->id = o->name;
+  if (n >= 1) {
+    t->source = argv[optind_];
+    t->args = argv + optind_ + 1;
+    t->n_args = (size_t)(n - 1);
+  }
+  co->id = name ? name : (*ret_made_id = command_new_id());
   return 0;
 }

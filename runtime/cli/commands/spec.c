@@ -20,7 +20,7 @@
 #define SPEC_OCI_VERSION "1.2.0"
 #define SPEC_CONFIG_NAME "config.json"
 
-enum { OPT_ROOTLESS = 0x100 }; /* long-only option: a value no short option can have */
+enum { OPT_ROOTLESS = 0x100, OPT_IMAGE }; /* long-only options: values no short option has */
 
 /* jansson only fails here on a format mistake or out of memory; both are fatal. */
 static json_t *xpack(const char *fmt, ...) {
@@ -179,11 +179,11 @@ int cmd_spec(int argc, char **argv, const struct global_options *g, struct husk_
   static const struct option longopts[] = {
       {"bundle", required_argument, NULL, 'b'},
       {"rootless", no_argument, NULL, OPT_ROOTLESS},
+      {"image", required_argument, NULL, OPT_IMAGE},
       {NULL, 0, NULL, 0},
   };
-  const char *bundle = ".";
+  const char *bundle = ".", *image = NULL;
   bool rootless = false;
-  (void)g;
 
   optind = 0;
   opterr = 0;
@@ -193,6 +193,7 @@ int cmd_spec(int argc, char **argv, const struct global_options *g, struct husk_
     switch (c) {
     case 'b': bundle = optarg; break;
     case OPT_ROOTLESS: rootless = true; break;
+    case OPT_IMAGE: image = optarg; break;
     case ':':
       return husk_error_set(err, EINVAL, "spec: option requires an argument: %s", argv[optind - 1]);
     default:
@@ -216,7 +217,19 @@ int cmd_spec(int argc, char **argv, const struct global_options *g, struct husk_
   if (dirfd < 0)
     return husk_error_sys(err, "bundle %s", bundle);
 
-  _cleanup_json_ json_t *config = spec_default_config(rootless);
+  _cleanup_json_ json_t *config = NULL;
+  /* --image: the config husk runs the image with; create finds its layers in the store by
+   * the annotation naming it. */
+  if (image) {
+    if (rootless)
+      return husk_error_set(err, EINVAL, "spec: --image and --rootless cannot be combined");
+    const struct command_target t = {.source = image};
+    int r = command_image_config(g, &t, false, &config, err);
+    if (r < 0)
+      return r;
+  } else {
+    config = spec_default_config(rootless);
+  }
   _cleanup_free_ char *text = json_dumps(config, JSON_INDENT(2));
   if (!text)
     abort();
