@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -63,11 +64,12 @@ struct create_ctx {
   int parent_pidfd;                /* the init's parent: the init checks it is still alive */
   bool clone_parent;               /* the init is our parent's child (the monitor's) */
   unsigned long long pid_start_time;
-  struct image_store *store;       /* an image container's: its layers and own directory */
+  struct image_store *store; /* an image container's: its layers and own directory */
   struct image *image;
-  char *storage;                   /* <store>/containers/<id>, made by create */
+  char *storage; /* <store>/containers/<id>, made by create */
   bool storage_made;
   struct rootfs_overlay overlay;
+  bool use_overlay; /* else the layers were copied into rootfs/ */
 };
 
 /* config.json's annotations object itself (a new reference): they may be megabytes, so they
@@ -156,14 +158,22 @@ static int load_image(struct create_ctx *c, const char *id, struct husk_error **
     r = image_find(c->store, id, &c->image, err);
   if (r < 0)
     return husk_error_wrap(err, "annotations[\"%s\"]", IMAGE_ANNOTATION);
-  if (!c->opts->user_name)
-    return 0;
-  json_t *user = NULL;
-  r = image_resolve_user(c->image, c->opts->user_name, &user, err);
-  if (r < 0)
-    return r;
-  _cleanup_json_ json_t *patch = json_pack("{s:{s:o}}", "process", "user", user);
-  return patch_config(c, patch, err);
+  if (c->opts->user_name) {
+    json_t *user = NULL;
+    r = image_resolve_user(c->image, c->opts->user_name, &user, err);
+    if (r < 0)
+      return r;
+    _cleanup_json_ json_t *patch = json_pack("{s:{s:o}}", "process", "user", user);
+    r = patch_config(c, patch, err);
+  }
+  /* As docker: a service run from an image as a user other than root keeps capabilities in
+   * its bounding set only, none effective. */
+  if (r >= 0 && c->opts->config_doc && c->spec->process->user.uid != 0) {
+    _cleanup_json_ json_t *patch =
+        json_pack("{s:{s:{s:[], s:[]}}}", "process", "capabilities", "effective", "permitted");
+    r = patch_config(c, patch, err);
+  }
+  return r;
 }
 
 static int load_bundle(struct create_ctx *c, struct husk_error **err) {
@@ -184,9 +194,8 @@ static int load_bundle(struct create_ctx *c, struct husk_error **err) {
     return r;
   if (!c->spec->process)
     return husk_error_set(err, EINVAL, "process: required to create a container");
-  const char *image =
-      json_string_value(json_object_get(json_object_get(c->spec->doc, "annotations"),
-                                        IMAGE_ANNOTATION));
+  const char *image = json_string_value(
+      json_object_get(json_object_get(c->spec->doc, "annotations"), IMAGE_ANNOTATION));
   if (image)
     return load_image(c, image, err);
   _cleanup_free_ char *root = c->spec->root.path[0] == '/'
@@ -230,12 +239,49 @@ static int add_volumes(struct create_ctx *c, struct husk_error **err) {
     _cleanup_free_ char *dir = xasprintf("%s/volumes/%zu", c->storage, n++);
     if (mkdir(dir, 0755) < 0 && !(errno == EEXIST && c->opts->reuse_state_dir))
       return husk_error_sys(err, "volume %s: mkdir %s", path, dir);
-    json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:[s,s]}", "destination", path,
-                                            "type", "bind", "source", dir, "options", "rbind",
-                                            "rw"));
+    json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:[s,s]}", "destination", path, "type",
+                                            "bind", "source", dir, "options", "rbind", "rw"));
   }
   spec_free(TAKE_PTR(c->spec));
   return spec_parse_json(doc, &c->spec, err);
+}
+
+/* Whether the kernel mounts overlayfs (asking loads its module). The test builds can pretend
+ * it does not (HUSK_TEST_NO_OVERLAY=1), to exercise the copy. */
+static bool overlay_supported(void) {
+#ifdef HUSK_TEST_HOOKS
+  if (getenv("HUSK_TEST_NO_OVERLAY"))
+    return false;
+#endif
+  int fd = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
+  if (fd >= 0) {
+    close(fd);
+    return true;
+  }
+  if (errno != ENOSYS)
+    return errno != ENODEV;
+  _cleanup_free_ char *fs = NULL;
+  return read_file_at(AT_FDCWD, "/proc/filesystems", 1 << 16, &fs, NULL) == 0 &&
+         strstr(fs, "\toverlay\n");
+}
+
+/* Without overlayfs the layers are copied, merged, into the container's rootfs/ (slow, and
+ * a full copy per container): said once, on stderr. */
+static int copy_layers(struct create_ctx *c, struct husk_error **err) {
+  log_warn("overlayfs is not available: copying the image's %zu layers into %s", c->image->n_layers,
+           c->rootfs);
+  _cleanup_close_ int root = open(c->rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0)
+    return husk_error_sys(err, "open %s", c->rootfs);
+  for (size_t i = 0; i < c->image->n_layers; i++) {
+    _cleanup_close_ int layer = open(c->image->layers[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (layer < 0)
+      return husk_error_sys(err, "open layer %s", c->image->layers[i]);
+    int r = rootfs_copy_layer(layer, root, err);
+    if (r < 0)
+      return husk_error_wrap(err, "copy layer %s", c->image->layers[i]);
+  }
+  return 0;
 }
 
 /* An image container's own directory in the store, recorded in the journal before it is made
@@ -266,7 +312,11 @@ static int make_image_storage(struct create_ctx *c, struct husk_error **err) {
                                        .n_lowers = c->image->n_layers,
                                        .upper = xasprintf("%s/upper", c->storage),
                                        .work = xasprintf("%s/work", c->storage)};
-  r = add_volumes(c, err);
+  c->use_overlay = overlay_supported();
+  if (!c->use_overlay && !(c->opts->reuse_state_dir && !c->storage_made))
+    r = copy_layers(c, err);
+  if (r >= 0)
+    r = add_volumes(c, err);
   if (r >= 0 && !c->bundle) {
     c->bundle = xstrdup(c->storage);
     _cleanup_close_ int dir = open(c->storage, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -294,13 +344,13 @@ static int plan_namespaces(struct create_ctx *c, struct husk_error **err) {
   /* Without a mount namespace, as runc: the rootfs is only chroot()ed into, and what the
    * config mounts goes below it in ours. What would change mounts outside it is refused. */
   c->host_mounts = !spec_namespace(c->spec, CLONE_NEWNS);
-  const char *needs_mnt = !c->host_mounts             ? NULL
-                          : lx->masked_paths && *lx->masked_paths ? "linux.maskedPaths"
+  const char *needs_mnt = !c->host_mounts                             ? NULL
+                          : lx->masked_paths && *lx->masked_paths     ? "linux.maskedPaths"
                           : lx->readonly_paths && *lx->readonly_paths ? "linux.readonlyPaths"
-                          : c->spec->root.readonly   ? "root.readonly"
-                          : lx->rootfs_propagation   ? "linux.rootfsPropagation"
-                          : c->opts->no_pivot        ? "--no-pivot"
-                                                     : NULL;
+                          : c->spec->root.readonly                    ? "root.readonly"
+                          : lx->rootfs_propagation                    ? "linux.rootfsPropagation"
+                          : c->opts->no_pivot                         ? "--no-pivot"
+                                                                      : NULL;
   if (needs_mnt)
     return husk_error_set(err, EINVAL,
                           "%s: needs a mount namespace of the container's own (linux.namespaces "
@@ -309,11 +359,12 @@ static int plan_namespaces(struct create_ctx *c, struct husk_error **err) {
   const struct spec_namespace *user = spec_namespace(c->spec, CLONE_NEWUSER);
   bool new_user = user && !user->path;
   if (new_user && (lx->n_uid_mappings == 0 || lx->n_gid_mappings == 0))
-    return husk_error_set(err, EINVAL,
-                          "linux.uidMappings: a new user namespace needs uidMappings and gidMappings");
+    return husk_error_set(
+        err, EINVAL, "linux.uidMappings: a new user namespace needs uidMappings and gidMappings");
   if (!new_user && (lx->n_uid_mappings || lx->n_gid_mappings))
-    return husk_error_set(err, EINVAL,
-                          "linux.uidMappings: mappings are given but no new user namespace is asked for");
+    return husk_error_set(
+        err, EINVAL,
+        "linux.uidMappings: mappings are given but no new user namespace is asked for");
   /* As runc: a uts namespace joined by path is the container's too, and takes its names. */
   if ((c->spec->hostname || c->spec->domainname) && !spec_namespace(c->spec, CLONE_NEWUTS))
     return husk_error_set(err, EINVAL,
@@ -335,8 +386,7 @@ static int connect_console(struct create_ctx *c, struct husk_error **err) {
                           "process.terminal: a terminal needs --console-socket, or a foreground "
                           "run on a terminal (or set terminal to false)");
   if (!terminal && c->opts->console_socket)
-    return husk_error_set(err, EINVAL,
-                          "--console-socket: given, but process.terminal is false");
+    return husk_error_set(err, EINVAL, "--console-socket: given, but process.terminal is false");
   if (!terminal)
     return 0;
   c->console_fd = console_socket_connect(c->opts->console_socket, err);
@@ -447,8 +497,9 @@ static pid_t clone_init_in_user_ns(int user_fd, int flags, int *ret_pidfd,
     prctl(PR_SET_NAME, "husk:userns", 0, 0, 0);
     _cleanup_error_ struct husk_error *e = NULL;
     int fd = -1;
-    pid_t pid = ns_join(user_fd, CLONE_NEWUSER, "user", &e) < 0 ? -1
-                : clone_init(flags | CLONE_PARENT, -1, &fd, &e);
+    pid_t pid = ns_join(user_fd, CLONE_NEWUSER, "user", &e) < 0
+                    ? -1
+                    : clone_init(flags | CLONE_PARENT, -1, &fd, &e);
     if (pid == 0)
       return 0; /* the init */
     int32_t msg[2] = {pid, pid < 0 ? (e ? e->code : EIO) : 0};
@@ -577,7 +628,7 @@ static _Noreturn void run_init(struct create_ctx *c) {
       .cgroup = c->cgroup,
       .parent_pidfd = c->parent_pidfd,
       .dies_with_parent = c->opts->dies_with_monitor && !init_in_joined_user_ns(c),
-      .overlay = c->image ? &c->overlay : NULL,
+      .overlay = c->use_overlay ? &c->overlay : NULL,
   };
   memcpy(a.ns_fds, c->ns_fds, sizeof(a.ns_fds));
   closep(&c->sync_fds[0]);
@@ -718,8 +769,8 @@ static int record_created(struct create_ctx *c, struct husk_error **err) {
 static int record_init(struct create_ctx *c, struct husk_error **err) {
   c->pid_start_time = proc_start_time(c->pid);
   _cleanup_json_ json_t *init =
-      json_pack("{s:i, s:I, s:i}", "pid", (int)c->pid, "startTime",
-                (json_int_t)c->pid_start_time, "cloneFlags", c->clone_flags);
+      json_pack("{s:i, s:I, s:i}", "pid", (int)c->pid, "startTime", (json_int_t)c->pid_start_time,
+                "cloneFlags", c->clone_flags);
   return journal_append(c->journal_fd, "init", init, err);
 }
 
@@ -733,8 +784,14 @@ static int hand_over(struct create_ctx *c, struct husk_error **err) {
 
 int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret_pidfd,
                      struct husk_error **err) {
-  struct create_ctx c = {.opts = opts, .state_fd = -1, .fifo_fd = -1, .sync_fds = {-1, -1},
-                         .console_fd = -1, .pidfd = -1, .cgroup_fd = -1, .journal_fd = -1,
+  struct create_ctx c = {.opts = opts,
+                         .state_fd = -1,
+                         .fifo_fd = -1,
+                         .sync_fds = {-1, -1},
+                         .console_fd = -1,
+                         .pidfd = -1,
+                         .cgroup_fd = -1,
+                         .journal_fd = -1,
                          .parent_pidfd = -1};
   for (size_t i = 0; i < ARRAY_SIZE(c.ns_fds); i++)
     c.ns_fds[i] = -1;

@@ -65,6 +65,9 @@ int rootfs_open_in_root_walk(int root_fd, const char *path, int flags, bool crea
 /* rootfs_copyup.c: copy what the directory lower holds into upper (the tmpfs mounted over it,
  * for "tmpcopyup"), owners, modes and times included; upper takes lower's mode. */
 int rootfs_copy_up(int lower, int upper, struct husk_error **err);
+/* Lay a layer (an unpacked directory with overlay whiteouts) over root, as overlayfs would
+ * show it: for a kernel without overlayfs. */
+int rootfs_copy_layer(int layer, int root, struct husk_error **err);
 
 
 /* "MS_NOSUID|MS_NODEV|..." for tracing. */
