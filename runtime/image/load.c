@@ -248,8 +248,13 @@ static int read_oci_layout(struct load *l, struct husk_error **err) {
   r = pick_descriptor(l, index, "index.json", true, &desc, err);
   if (r < 0)
     return r;
-  name_from_ref(l, json_string_value(
-                       json_object_get(json_object_get(desc, "annotations"), REF_NAME_ANNOTATION)));
+  /* containerd and Docker 25 write the full name beside the tag. */
+  const json_t *ann = json_object_get(desc, "annotations");
+  const char *full = json_string_value(json_object_get(ann, "io.containerd.image.name"));
+  if (full)
+    add_name(l, full);
+  else
+    name_from_ref(l, json_string_value(json_object_get(ann, REF_NAME_ANNOTATION)));
   _cleanup_json_ json_t *nested = NULL;
   for (int depth = 0; is_index(desc); depth++) {
     if (depth > 4)
@@ -517,8 +522,8 @@ static int parse_source(struct load *l, const char *source, enum source_kind *ki
   }
   if (stat(path, &st) < 0)
     return husk_error_sys(err, "image %s", source);
-  if (*kind == SOURCE_ANY)
-    *kind = S_ISDIR(st.st_mode) ? SOURCE_OCI_DIR : SOURCE_OCI_ARCHIVE;
+  if (*kind == SOURCE_ANY && S_ISDIR(st.st_mode))
+    *kind = SOURCE_OCI_DIR;
   if ((*kind == SOURCE_OCI_DIR) != S_ISDIR(st.st_mode))
     return husk_error_set(err, EINVAL, "image %s: %s is %s", source, path,
                           S_ISDIR(st.st_mode) ? "a directory, not an archive"
@@ -562,6 +567,7 @@ int image_load(struct image_store *s, const char *source, struct image_loaded *r
   if (r >= 0) {
     bool docker = faccessat(l.dir_fd, "manifest.json", F_OK, 0) == 0;
     bool oci = faccessat(l.dir_fd, "index.json", F_OK, 0) == 0;
+    /* What `docker save` writes since Docker 25 is both: its manifest.json has the names. */
     if (kind == SOURCE_OCI_DIR || kind == SOURCE_OCI_ARCHIVE)
       docker = docker && !oci;
     if (!docker && !oci)
