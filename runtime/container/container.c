@@ -629,6 +629,7 @@ static _Noreturn void run_init(struct create_ctx *c) {
       .parent_pidfd = c->parent_pidfd,
       .dies_with_parent = c->opts->dies_with_monitor && !init_in_joined_user_ns(c),
       .overlay = c->use_overlay ? &c->overlay : NULL,
+      .image_rootfs = c->image != NULL,
   };
   memcpy(a.ns_fds, c->ns_fds, sizeof(a.ns_fds));
   closep(&c->sync_fds[0]);

@@ -138,7 +138,7 @@ static int make_cwd(const struct init_args *a, struct husk_error **err) {
   if (fd < 0)
     return husk_error_wrap(err, "process.cwd %s", cwd);
   const struct spec_user *u = &a->spec->process->user;
-  if (a->overlay && fchown(fd, u->uid, u->gid) < 0)
+  if (a->image_rootfs && fchown(fd, u->uid, u->gid) < 0)
     return husk_error_sys(err, "process.cwd %s: chown to %u:%u", cwd, (unsigned)u->uid,
                           (unsigned)u->gid);
   return 0;

@@ -32,6 +32,8 @@ struct init_args {
   struct cgroup *join_cgroup; /* move ourselves into it first thing; NULL: the parent does it */
   const struct cgroup *cgroup; /* the container's (shown at its cgroup mount); NULL: none */
   const struct rootfs_overlay *overlay; /* an image's layers, mounted as the rootfs; or NULL */
+  bool image_rootfs;    /* the rootfs is an image's (overlay or copy): a missing cwd is the
+                           process user's */
   char *hook_state;     /* the state JSON for createContainer/startContainer hooks, received
                            with SYNC_HOOKS_DONE; NULL when the config has none */
 };

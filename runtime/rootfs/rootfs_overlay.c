@@ -15,7 +15,7 @@
 
 /* Linux 6.8 and later: each lower directory added by itself ("lowerdir+"), so neither the
  * number of layers nor a ':' or ',' in a path is limited by one option string. -ENOSYS
- * (errno EINVAL from fsconfig) when the kernel does not take it. */
+ * (EINVAL from fsconfig) when the kernel does not take it. */
 static int mount_by_fsconfig(const char *target, const struct rootfs_overlay *o,
                              struct husk_error **err) {
   _cleanup_close_ int fs = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
@@ -29,8 +29,10 @@ static int mount_by_fsconfig(const char *target, const struct rootfs_overlay *o,
   if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "upperdir", o->upper, 0) < 0 ||
       syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "workdir", o->work, 0) < 0)
     return husk_error_sys(err, "overlay: upper directory %s", o->upper);
+  /* Before 6.5 overlayfs took the new API's parameters as one legacy option string: an
+   * unknown "lowerdir+" is refused only here. */
   if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-    return husk_error_sys(err, "overlay on %s: create", target);
+    return errno == EINVAL ? -ENOSYS : husk_error_sys(err, "overlay on %s: create", target);
   _cleanup_close_ int mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0);
   if (mnt < 0)
     return husk_error_sys(err, "overlay on %s: fsmount", target);
