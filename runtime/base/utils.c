@@ -94,6 +94,10 @@ int read_file_at(int dirfd, const char *path, size_t max, char **ret, struct hus
   _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return husk_error_sys(err, "open %s", path);
+  return read_fd(fd, path, max, ret, err);
+}
+
+int read_fd(int fd, const char *path, size_t max, char **ret, struct husk_error **err) {
   /* One allocation of the right size for a regular file; st_size is only a hint (procfs says
    * 0 or 4096 whatever it holds), so the read below still enforces max. */
   struct stat st;
@@ -128,6 +132,19 @@ int write_file_at(int dirfd, const char *path, const char *data, struct husk_err
     return husk_error_sys(err, "open %s", path);
   if (write_all(fd, data, strlen(data)) < 0)
     return husk_error_sys(err, "write %s", path);
+  return 0;
+}
+
+int write_file_new_at(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
+                      struct husk_error **err) {
+  int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+  if (fd < 0)
+    return husk_error_sys(err, "create %s", name);
+  if (write_all(fd, data, len) < 0 || close(fd) < 0) {
+    int saved = errno;
+    unlinkat(dirfd, name, 0);
+    return husk_error_errno(err, saved, "write %s", name);
+  }
   return 0;
 }
 

@@ -69,9 +69,15 @@ bool str_has_prefix(const char *s, const char *prefix);
 
 /* Read a whole file (at most max bytes) as a NUL-terminated string. */
 int read_file_at(int dirfd, const char *path, size_t max, char **ret, struct husk_error **err);
+/* The same from an open fd (path only names it in errors). */
+int read_fd(int fd, const char *path, size_t max, char **ret, struct husk_error **err);
 /* Write data to an existing file (procfs, cgroupfs, sysfs): one write, no O_CREAT. */
 int write_file_at(int dirfd, const char *path, const char *data, struct husk_error **err);
 /* Write a new file atomically: temp file, fsync, rename. */
+/* A new file (EEXIST when there is one), written whole or removed again; not synced: for
+ * files whose directory goes away as a whole when what made it dies. */
+int write_file_new_at(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
+                      struct husk_error **err);
 int write_file_atomic_at(int dirfd, const char *name, const char *data, size_t len, mode_t mode,
                          struct husk_error **err);
 

@@ -14,6 +14,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -66,7 +67,8 @@ struct create_ctx {
   unsigned long long pid_start_time;
   struct image_store *store; /* an image container's: its layers and own directory */
   struct image *image;
-  char *storage; /* <store>/containers/<id>, made by create */
+  int store_use_fd; /* the store in use (store_use) until storage names the image */
+  char *storage;    /* <store>/containers/<id>, made by create */
   bool storage_made;
   struct rootfs_overlay overlay;
   bool use_overlay; /* else the layers were copied into rootfs/ */
@@ -132,6 +134,7 @@ static void create_ctx_release(struct create_ctx *c, bool failed) {
   free(c->storage);
   free((char *)c->overlay.upper);
   free((char *)c->overlay.work);
+  closep(&c->store_use_fd);
   image_free(c->image);
   store_free(c->store);
   seccomp_program_free(c->seccomp);
@@ -154,6 +157,8 @@ static int patch_config(struct create_ctx *c, const json_t *patch, struct husk_e
 static int load_image(struct create_ctx *c, const char *id, struct husk_error **err) {
   const char *root = c->opts->storage ? c->opts->storage : store_default_root();
   int r = store_open(root, &c->store, err);
+  if (r >= 0)
+    r = c->store_use_fd = store_use(c->store, false, err);
   if (r >= 0)
     r = image_find(c->store, id, &c->image, err);
   if (r < 0)
@@ -237,8 +242,12 @@ static int add_volumes(struct create_ctx *c, struct husk_error **err) {
     if (path[0] != '/')
       continue;
     _cleanup_free_ char *dir = xasprintf("%s/volumes/%zu", c->storage, n++);
-    if (mkdir(dir, 0755) < 0 && !(errno == EEXIST && c->opts->reuse_state_dir))
+    /* A new volume is filled from the image; on a restart in place it keeps what it has. */
+    bool fresh = mkdir(dir, 0755) == 0;
+    if (!fresh && !(errno == EEXIST && c->opts->reuse_state_dir))
       return husk_error_sys(err, "volume %s: mkdir %s", path, dir);
+    if (fresh && image_copy_dir(c->image, path, dir, err) < 0)
+      return husk_error_wrap(err, "volume %s", path);
     json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:[s,s]}", "destination", path, "type",
                                             "bind", "source", dir, "options", "rbind", "rw"));
   }
@@ -263,6 +272,21 @@ static bool overlay_supported(void) {
   _cleanup_free_ char *fs = NULL;
   return read_file_at(AT_FDCWD, "/proc/filesystems", 1 << 16, &fs, NULL) == 0 &&
          strstr(fs, "\toverlay\n");
+}
+
+/* Before Linux 6.8 an overlay's lower directories are one option string of at most a page
+ * (rootfs_overlay.c): an image with more layers than fit is copied instead. */
+static bool overlay_too_many_layers(const struct create_ctx *c) {
+  size_t len = strlen(c->overlay.upper) + strlen(c->overlay.work) + 64;
+  for (size_t i = 0; i < c->image->n_layers; i++)
+    len += DIGEST_HEX_LEN + 1;
+  if (len < 4096)
+    return false;
+  struct utsname u;
+  unsigned major = 0, minor = 0;
+  if (uname(&u) == 0)
+    sscanf(u.release, "%u.%u", &major, &minor);
+  return major < 6 || (major == 6 && minor < 8);
 }
 
 /* Without overlayfs the layers are copied, merged, into the container's rootfs/ (slow, and
@@ -300,6 +324,8 @@ static int make_image_storage(struct create_ctx *c, struct husk_error **err) {
   if (r >= 0)
     r = store_container_make(c->store, c->opts->id, c->image->id, err);
   c->storage_made = r >= 0;
+  closep(&c->store_use_fd); /* from here on image rm sees the container using the image */
+  c->store_use_fd = -1;
   if (r == -EEXIST && c->opts->reuse_state_dir) { /* a restart in place: its own files stay */
     husk_error_free(TAKE_PTR(*err));
     r = 0;
@@ -312,16 +338,23 @@ static int make_image_storage(struct create_ctx *c, struct husk_error **err) {
                                        .n_lowers = c->image->n_layers,
                                        .upper = xasprintf("%s/upper", c->storage),
                                        .work = xasprintf("%s/work", c->storage)};
-  c->use_overlay = overlay_supported();
+  c->use_overlay = overlay_supported() && !overlay_too_many_layers(c);
   if (!c->use_overlay && !(c->opts->reuse_state_dir && !c->storage_made))
     r = copy_layers(c, err);
   if (r >= 0)
     r = add_volumes(c, err);
+  /* run IMAGE: the container's directory is its bundle, with the config it runs (for hooks
+   * that read it); it goes as a whole with the container, so it is not synced. */
   if (r >= 0 && !c->bundle) {
     c->bundle = xstrdup(c->storage);
     _cleanup_close_ int dir = open(c->storage, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    _cleanup_free_ char *text = json_dumps(c->spec->doc, JSON_COMPACT);
+    if (!text)
+      abort();
+    if (dir >= 0 && c->opts->reuse_state_dir)
+      unlinkat(dir, "config.json", 0);
     r = dir < 0 ? husk_error_sys(err, "open %s", c->storage)
-                : json_write_atomic_at(dir, "config.json", c->spec->doc, HUSK_FILE_MAX, 0600, err);
+                : write_file_new_at(dir, "config.json", text, strlen(text), 0600, err);
   }
   return r;
 }
@@ -793,7 +826,8 @@ int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret
                          .pidfd = -1,
                          .cgroup_fd = -1,
                          .journal_fd = -1,
-                         .parent_pidfd = -1};
+                         .parent_pidfd = -1,
+                         .store_use_fd = -1};
   for (size_t i = 0; i < ARRAY_SIZE(c.ns_fds); i++)
     c.ns_fds[i] = -1;
   int r = load_bundle(&c, err);

@@ -69,8 +69,7 @@ static _Noreturn void exec_hook(const struct spec_hook *hook, int stdin_fd, int 
   }
   const char *fallback[] = {hook->path, NULL};
   const char *const *args = hook->args[0] ? hook->args : fallback;
-  trampoline_execve(tramp, hook->path, (char *const *)args, (char *const *)hook->env, err_fd,
-                    NULL);
+  trampoline_execve(tramp, hook->path, (char *const *)args, (char *const *)hook->env, err_fd, NULL);
   int e = errno;
   write_all(err_fd, &e, sizeof(e));
   _exit(127);

@@ -130,8 +130,10 @@ static int make_cwd(const struct init_args *a, struct husk_error **err) {
   _cleanup_close_ int root = open(a->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0)
     return husk_error_sys(err, "open %s", a->rootfs);
+  /* Only a missing one: what else is wrong with it, process_chdir says (a cwd through a
+   * /proc link, outside the root, not a directory). */
   _cleanup_close_ int fd = rootfs_open_in_root(root, cwd, O_PATH | O_DIRECTORY, false, false, NULL);
-  if (fd >= 0)
+  if (fd != -ENOENT)
     return 0;
   fd = rootfs_open_in_root(root, cwd, O_RDONLY | O_DIRECTORY, true, true, err);
   TRACE(fd, "make the missing process.cwd inside the rootfs", "mkdir(\"%s\")", cwd);

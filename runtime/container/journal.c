@@ -14,8 +14,8 @@
 #define JOURNAL_MAX (1u << 20)
 
 int journal_open(int state_fd, struct husk_error **err) {
-  int fd = openat(state_fd, JOURNAL_FILE, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC,
-                  0600);
+  int fd =
+      openat(state_fd, JOURNAL_FILE, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0)
     return husk_error_sys(err, "open %s", JOURNAL_FILE);
   return fd;
@@ -41,8 +41,10 @@ static void apply(json_t *rec, struct container_state *st) {
   json_t *init = json_object_get(rec, "init");
   json_t *cgroup = json_object_get(rec, "cgroup");
   json_int_t pid = 0, start = 0, flags = 0;
-  if (init && json_unpack(init, "{s:I, s:I, s:I}", "pid", &pid, "startTime", &start,
-                          "cloneFlags", &flags) == 0 && pid > 0) {
+  if (init &&
+      json_unpack(init, "{s:I, s:I, s:I}", "pid", &pid, "startTime", &start, "cloneFlags",
+                  &flags) == 0 &&
+      pid > 0) {
     st->pid = (pid_t)pid;
     st->pid_start_time = (unsigned long long)start;
     st->clone_flags = (int)flags;

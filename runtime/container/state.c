@@ -3,9 +3,9 @@
 #include "state.h"
 
 #include <dirent.h>
-#include <pwd.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -60,9 +60,9 @@ int state_check_id(const char *id, struct husk_error **err) {
   for (const char *p = id; *p; p++)
     if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
           strchr("_+-.", *p)))
-      return husk_error_set(err, EINVAL,
-                            "invalid container id \"%s\": only letters, digits and _+-. are allowed",
-                            id);
+      return husk_error_set(
+          err, EINVAL, "invalid container id \"%s\": only letters, digits and _+-. are allowed",
+          id);
   return 0;
 }
 
@@ -156,12 +156,12 @@ int state_dir_remove(const char *root, const char *id, struct husk_error **err) 
 }
 
 int state_write(int dirfd, const struct container_state *st, struct husk_error **err) {
-  _cleanup_json_ json_t *j = json_pack(
-      "{s:s, s:i, s:I, s:s, s:s, s:s, s:i, s:o, s:b, s:i}", "id", st->id, "pid", (int)st->pid,
-      "pidStartTime", (json_int_t)st->pid_start_time, "bundle", st->bundle, "rootfs", st->rootfs,
-      "created", st->created, "owner", (int)st->owner, "annotations",
-      st->annotations ? json_incref(st->annotations) : json_object(), "started", st->started,
-      "cloneFlags", st->clone_flags);
+  _cleanup_json_ json_t *j =
+      json_pack("{s:s, s:i, s:I, s:s, s:s, s:s, s:i, s:o, s:b, s:i}", "id", st->id, "pid",
+                (int)st->pid, "pidStartTime", (json_int_t)st->pid_start_time, "bundle", st->bundle,
+                "rootfs", st->rootfs, "created", st->created, "owner", (int)st->owner,
+                "annotations", st->annotations ? json_incref(st->annotations) : json_object(),
+                "started", st->started, "cloneFlags", st->clone_flags);
   if (!j)
     return husk_error_set(err, EINVAL, "encode state of %s", st->id);
   if (st->cgroup)
@@ -176,9 +176,9 @@ int state_write(int dirfd, const struct container_state *st, struct husk_error *
     json_object_set_new(j, "restartCount", json_integer(st->restart_count));
   }
   if (st->exited)
-    json_object_set_new(j, "exit", json_pack("{s:i, s:s, s:b}", "code", st->exit_code, "finished",
-                                             st->finished ? st->finished : "", "oomKilled",
-                                             st->oom_killed));
+    json_object_set_new(j, "exit",
+                        json_pack("{s:i, s:s, s:b}", "code", st->exit_code, "finished",
+                                  st->finished ? st->finished : "", "oomKilled", st->oom_killed));
   /* Streamed to the file: the annotations may be megabytes, and are not copied again. */
   int r = json_write_atomic_at(dirfd, STATE_FILE, j, HUSK_FILE_MAX, 0600, err);
   if (r == -EFBIG) {
@@ -239,10 +239,12 @@ static int state_from_json(json_t *j, struct container_state **ret, struct husk_
   int pid, owner, started, flags;
   json_int_t start_time;
   json_t *ann;
-  if (!j || json_unpack(j, "{s:s, s:i, s:I, s:s, s:s, s:s, s:i, s:o, s:b, s:i}", "id", &id, "pid",
-                        &pid, "pidStartTime", &start_time, "bundle", &bundle, "rootfs", &rootfs,
-                        "created", &created, "owner", &owner, "annotations", &ann, "started",
-                        &started, "cloneFlags", &flags) < 0 || !json_is_object(ann))
+  if (!j ||
+      json_unpack(j, "{s:s, s:i, s:I, s:s, s:s, s:s, s:i, s:o, s:b, s:i}", "id", &id, "pid", &pid,
+                  "pidStartTime", &start_time, "bundle", &bundle, "rootfs", &rootfs, "created",
+                  &created, "owner", &owner, "annotations", &ann, "started", &started, "cloneFlags",
+                  &flags) < 0 ||
+      !json_is_object(ann))
     return husk_error_set(err, EINVAL, "corrupt container state file %s", STATE_FILE);
   struct container_state *st = xcalloc(1, sizeof(*st));
   st->id = xstrdup(id);

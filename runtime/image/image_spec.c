@@ -91,7 +91,10 @@ int image_spec_apply(json_t *doc, const struct image *img, const struct image_ov
   json_object_set_new(process, "terminal", json_false());
   json_object_set_new(process, "noNewPrivileges", json_false());
   const char *wd = json_string_value(json_object_get(c, "WorkingDir"));
-  json_object_set_new(process, "cwd", json_string(wd && wd[0] == '/' ? wd : "/"));
+  _cleanup_free_ char *cwd = !wd || !*wd    ? xstrdup("/")
+                             : wd[0] == '/' ? xstrdup(wd)
+                                            : xasprintf("/%s", wd);
+  json_object_set_new(process, "cwd", json_string(cwd));
   json_t *caps = json_object();
   static const char *const sets[] = {"bounding", "effective", "permitted"};
   for (size_t i = 0; i < ARRAY_SIZE(sets); i++)
@@ -103,6 +106,11 @@ int image_spec_apply(json_t *doc, const struct image *img, const struct image_ov
     int r = image_resolve_user(img, user, &u, err);
     if (r < 0)
       return husk_error_wrap(err, "the image's User");
+    /* As docker: a user other than root keeps capabilities in its bounding set only. */
+    if (json_integer_value(json_object_get(u, "uid")) != 0) {
+      json_object_set_new(caps, "effective", json_array());
+      json_object_set_new(caps, "permitted", json_array());
+    }
     json_object_set_new(process, "user", u);
   }
   json_object_set_new(doc, "root", json_pack("{s:s, s:b}", "path", "rootfs", "readonly", 0));
@@ -114,8 +122,11 @@ int image_spec_apply(json_t *doc, const struct image *img, const struct image_ov
   }
   const char *key;
   json_t *v;
-  json_object_foreach(json_object_get(c, "Labels"), key, v) if (json_is_string(v))
+  /* Labels are the image author's; husk's own annotations are not theirs to set. */
+  json_object_foreach(json_object_get(c, "Labels"), key, v) {
+    if (json_is_string(v) && !str_has_prefix(key, "io.husk."))
       json_object_set(ann, key, v);
+  }
   const char *stop = json_string_value(json_object_get(c, "StopSignal"));
   if (stop && *stop)
     json_object_set_new(ann, STOP_SIGNAL_ANNOTATION, json_string(stop));

@@ -138,6 +138,52 @@ static bool is_whiteout(const char *path) {
   return str_has_prefix(slash ? slash + 1 : path, WHITEOUT_PREFIX);
 }
 
+/* ".wh..wh.*" is the layer format's own metadata: only the opaque marker means something to
+ * a reader (docker and containerd skip the rest, e.g. AUFS's .wh..wh.plnk). */
+static bool is_whiteout_metadata(const char *path) {
+  const char *slash = strrchr(path, '/');
+  const char *base = slash ? slash + 1 : path;
+  return str_has_prefix(base, WHITEOUT_PREFIX WHITEOUT_PREFIX) && strcmp(base, WHITEOUT_OPAQUE);
+}
+
+/* A layer's xattrs, but none overlayfs reads as its own metadata (trusted.overlay.* and
+ * user.overlay.*: opaque, redirect, metacopy, origin) or that only the host's trusted
+ * namespace has: a layer must not forge what its whiteouts mean. */
+static void filter_xattrs(struct archive_entry *e) {
+  if (archive_entry_xattr_count(e) == 0)
+    return;
+  struct kept {
+    char *name;
+    void *value;
+    size_t size;
+  } kept[64];
+  size_t n = 0;
+  const char *name;
+  const void *value;
+  size_t size;
+  archive_entry_xattr_reset(e);
+  while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK && n < ARRAY_SIZE(kept)) {
+    if (str_has_prefix(name, "trusted.") || str_has_prefix(name, "user.overlay."))
+      continue;
+    kept[n].name = xstrdup(name);
+    kept[n].value = xmalloc(size ? size : 1);
+    memcpy(kept[n].value, value, size);
+    kept[n++].size = size;
+  }
+  archive_entry_xattr_clear(e);
+  for (size_t i = 0; i < n; i++) {
+    archive_entry_xattr_add_entry(e, kept[i].name, kept[i].value, kept[i].size);
+    free(kept[i].name);
+    free(kept[i].value);
+  }
+}
+
+/* What an image or layout archive may hold: files, directories, links; no device or fifo. */
+static bool plain_member(struct archive_entry *e) {
+  mode_t t = archive_entry_filetype(e);
+  return t == AE_IFREG || t == AE_IFDIR || t == AE_IFLNK || archive_entry_hardlink(e);
+}
+
 enum {
   EXTRACT_SECURE = ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
                    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS,
@@ -160,7 +206,7 @@ static int extract_members(struct archive *in, int root, int flags, const char *
     int r = archive_read_next_header(in, &e);
     if (r == ARCHIVE_EOF)
       break;
-    if (r < ARCHIVE_WARN)
+    if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
       return husk_error_set(err, EIO, "%s: %s", what, archive_error_string(in));
     const char *path = archive_entry_pathname(e);
     const char *link = archive_entry_hardlink(e);
@@ -171,6 +217,15 @@ static int extract_members(struct archive *in, int root, int flags, const char *
                             what, path ? path : "", link ? " linked to " : "", link ? link : "");
     while (str_has_prefix(path, "./") && path[2])
       path += 2;
+    if (root < 0 && !plain_member(e))
+      return husk_error_set(err, EPERM,
+                            "%s: member \"%s\": refused, not a file, directory or "
+                            "link",
+                            what, path);
+    if (root >= 0 && is_whiteout_metadata(path))
+      continue;
+    if (root >= 0)
+      filter_xattrs(e);
     if (root >= 0 && is_whiteout(path)) {
       _cleanup_free_ char *p = xstrdup(path);
       if (apply_whiteout(root, p, err) < 0)
@@ -218,10 +273,12 @@ static int in_directory(const char *dir, int *ret_dirfd, struct husk_error **err
   return saved;
 }
 
-static void back_to(int saved) {
-  if (fchdir(saved) < 0)
-    log_warn("cannot return to the previous working directory: %s", strerror(errno));
+/* Back where in_directory found us: relative paths after this depend on it. */
+static int back_to(int saved, int r, struct husk_error **err) {
+  if (fchdir(saved) < 0 && r >= 0)
+    r = husk_error_sys(err, "return to the previous working directory");
   close(saved);
+  return r;
 }
 
 int layer_unpack(const struct layer_source *src, const char *dir, uint64_t *ret_size,
@@ -253,7 +310,7 @@ int layer_unpack(const struct layer_source *src, const char *dir, uint64_t *ret_
     r = saved = in_directory(dir, &root, err);
   if (r >= 0) {
     r = extract_members(inner, root, EXTRACT_LAYER, src->name, err);
-    back_to(saved);
+    r = back_to(saved, r, err);
   }
   closep(&root);
   /* What follows the tar's end blocks belongs to the digests too. */
@@ -307,7 +364,7 @@ int archive_unpack_file(const char *path, const char *dir, struct husk_error **e
   if (saved < 0)
     return saved;
   int r = extract_members(in, -1, EXTRACT_FILES, path, err);
-  back_to(saved);
+  r = back_to(saved, r, err);
   close(root);
   return r;
 }

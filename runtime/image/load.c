@@ -7,10 +7,11 @@
 #include "load.h"
 
 #include <fcntl.h>
-#include <ftw.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -83,6 +84,10 @@ static void load_release(struct load *l, bool failed) {
       _cleanup_error_ struct husk_error *e = NULL;
       if (remove_dir_tree(y->tmp, &e) < 0)
         log_warn("%s", e->message);
+      /* Nothing of a failed load stays, its lock file neither (held: no one is between
+       * opening and locking it but a load of the same layer, which copes, see commit). */
+      _cleanup_free_ char *lock = xasprintf("locks/%s", digest_hex(y->chain_id));
+      unlinkat(l->store->fd, lock, 0);
     }
     closep(&y->lock);
     free(y->tmp);
@@ -132,18 +137,38 @@ static const char *host_arch(void) {
   return strcmp(u.machine, "armv7l") == 0 ? "arm" : "amd64";
 }
 
+/* A file of the source, as the archive names it: resolved inside the source directory
+ * (absolute names, "..", and symlinks the archive holds all stay in it) and a regular file
+ * (no fifo to hang on, no device to read forever). */
+static int open_source_file(struct load *l, const char *path, struct husk_error **err) {
+  struct open_how how = {.flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC,
+                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+  int fd = (int)syscall(SYS_openat2, l->dir_fd, path, &how, sizeof(how));
+  if (fd < 0)
+    return husk_error_sys(err, "image %s: %s", l->source, path);
+  struct stat st;
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return husk_error_set(err, EINVAL, "image %s: %s is not a regular file", l->source, path);
+  }
+  return fd;
+}
+
 /* A JSON file of the source (what is read is what is digested: exactly its bytes). */
 static int read_source_file(struct load *l, const char *path, char **ret_text, json_t **ret_json,
                             struct husk_error **err) {
   _cleanup_free_ char *text = NULL;
-  int r = read_file_at(l->dir_fd, path, JSON_MAX, &text, err);
+  _cleanup_close_ int fd = open_source_file(l, path, err);
+  if (fd < 0)
+    return fd;
+  int r = read_fd(fd, path, JSON_MAX, &text, err);
   if (r < 0)
     return husk_error_wrap(err, "image %s", l->source);
   json_error_t jerr;
   json_t *j = json_loads(text, 0, &jerr);
   if (!j)
-    return husk_error_set(err, EINVAL, "image %s: %s: not JSON (%s at line %d)", l->source, path,
-                          jerr.text, jerr.line);
+    return husk_error_set(err, EINVAL, "image %s: %s: not JSON (line %d, column %d)", l->source,
+                          path, jerr.line, jerr.column);
   *ret_json = j;
   if (ret_text)
     *ret_text = TAKE_PTR(text);
@@ -352,7 +377,7 @@ static int read_docker_archive(struct load *l, struct husk_error **err) {
   json_array_foreach(json_object_get(entry, "RepoTags"), i, t) if (json_is_string(t))
       add_name(l, json_string_value(t));
   const char *config_path = json_string_value(json_object_get(entry, "Config"));
-  if (!config_path || strstr(config_path, ".."))
+  if (!config_path || !*config_path)
     return husk_error_set(err, EINVAL, "image %s: manifest.json: Config names no file", l->source);
   r = read_source_file(l, config_path, &l->config_text, &l->config, err);
   if (r < 0)
@@ -367,7 +392,7 @@ static int read_docker_archive(struct load *l, struct husk_error **err) {
     return husk_error_set(err, EINVAL, "image %s: manifest.json: Layers is not a list", l->source);
   json_array_foreach(layers, i, t) {
     const char *path = json_string_value(t);
-    if (!path || strstr(path, ".."))
+    if (!path || !*path)
       return husk_error_set(err, EINVAL, "image %s: manifest.json: Layers[%zu] names no file",
                             l->source, i);
     _cleanup_free_ char *d = str_has_prefix(path, "blobs/sha256/") ? digest_in_name(path) : NULL;
@@ -419,10 +444,9 @@ static int unpack_layers(struct load *l, struct husk_error **err) {
     int r = store_tmp_dir(l->store, "layer", &y->tmp, err);
     if (r < 0)
       return r;
-    _cleanup_close_ int fd = openat(l->dir_fd, y->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    _cleanup_close_ int fd = open_source_file(l, y->path, err);
     if (fd < 0)
-      return husk_error_sys(err, "image %s: layer %s", l->source,
-                            y->blob_digest ? y->blob_digest : y->path);
+      return husk_error_wrap(err, "layer %s", y->blob_digest ? y->blob_digest : y->path);
     struct layer_source src = {.fd = fd,
                                .name = y->blob_digest ? y->blob_digest : y->path,
                                .blob_digest = y->blob_digest,
@@ -433,15 +457,6 @@ static int unpack_layers(struct load *l, struct husk_error **err) {
     if (r < 0)
       return husk_error_wrap(err, "image %s", l->source);
   }
-  return 0;
-}
-
-static uint64_t tree_bytes;
-static int add_bytes(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-  (void)path;
-  (void)type;
-  (void)ftw;
-  tree_bytes += S_ISREG(st->st_mode) ? (uint64_t)st->st_size : 0;
   return 0;
 }
 
@@ -457,9 +472,7 @@ static uint64_t known_layer_size(struct image_store *s, const char *chain_id) {
       return (uint64_t)json_integer_value(json_object_get(y, "size"));
   }
   _cleanup_free_ char *path = store_layer_path(s, chain_id);
-  tree_bytes = 0;
-  nftw(path, add_bytes, 16, FTW_PHYS | FTW_MOUNT);
-  return tree_bytes;
+  return tree_size(path);
 }
 
 /* Everything checked out: layers into place, then the blobs, then the record and names. */
@@ -472,9 +485,12 @@ static int commit(struct load *l, struct husk_error **err) {
     struct load_layer *y = &l->layers[i];
     _cleanup_free_ char *final = store_layer_path(l->store, y->chain_id);
     if (y->tmp) {
-      if (rename(y->tmp, final) < 0)
+      /* Another load made it meanwhile (its lock file was one a failed load removed): that
+       * copy is as good as this one. */
+      if (rename(y->tmp, final) < 0 && errno != ENOTEMPTY && errno != EEXIST)
         return husk_error_sys(err, "image %s: move layer %s into the store", l->source,
                               y->chain_id);
+      remove_dir_tree(y->tmp, NULL);
       free(TAKE_PTR(y->tmp));
     } else {
       y->size = known_layer_size(l->store, y->chain_id);
@@ -547,6 +563,9 @@ static int parse_source(struct load *l, const char *source, enum source_kind *ki
 int image_load(struct image_store *s, const char *source, struct image_loaded *ret,
                struct husk_error **err) {
   struct load l = {.store = s, .source = source, .dir_fd = -1};
+  _cleanup_close_ int use = store_use(s, false, err);
+  if (use < 0)
+    return use;
   store_clean_tmp(s);
   enum source_kind kind;
   _cleanup_free_ char *path = NULL;

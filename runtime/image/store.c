@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <linux/openat2.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,11 +20,13 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "base/utils.h"
+#include "rootfs/rootfs.h"
 
 #define REFS_FILE "refs.json"
 #define RECORD_MAX (1 << 20)
 #define CONFIG_MAX (16 << 20)
 #define CONTAINER_IMAGE_FILE "image"
+#define STORE_LOCK "store" /* locks/store: shared while in use, exclusive for removal */
 
 static const char *const store_dirs[] = {"blobs",      "blobs/sha256", "layers", "images",
                                          "containers", "tmp",          "locks"};
@@ -73,18 +76,35 @@ void store_free(struct image_store *s) {
   free(s);
 }
 
-int store_lock(struct image_store *s, const char *name, struct husk_error **err) {
+static int lock_file(struct image_store *s, const char *name, int op, struct husk_error **err) {
   _cleanup_free_ char *path = xasprintf("locks/%s", name);
   int fd = openat(s->fd, path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0)
     return husk_error_sys(err, "storage lock %s", path);
-  while (flock(fd, LOCK_EX) < 0)
+  while (flock(fd, op) < 0)
     if (errno != EINTR) {
       int r = husk_error_sys(err, "storage lock %s", path);
       close(fd);
       return r;
     }
   return fd;
+}
+
+int store_lock(struct image_store *s, const char *name, struct husk_error **err) {
+  return lock_file(s, name, LOCK_EX, err);
+}
+
+int store_use(struct image_store *s, bool exclusive, struct husk_error **err) {
+  return lock_file(s, STORE_LOCK, exclusive ? LOCK_EX : LOCK_SH, err);
+}
+
+/* readdir over dirfd's entry name; NULL (nothing leaked) when it cannot be opened. */
+static DIR *open_dir_at(int dirfd, const char *name) {
+  int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d = fd < 0 ? NULL : fdopendir(fd);
+  if (fd >= 0 && !d)
+    close(fd);
+  return d;
 }
 
 int store_tmp_dir(struct image_store *s, const char *what, char **ret, struct husk_error **err) {
@@ -102,8 +122,7 @@ int store_tmp_dir(struct image_store *s, const char *what, char **ret, struct hu
 }
 
 void store_clean_tmp(struct image_store *s) {
-  _cleanup_close_ int tmp = openat(s->fd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  DIR *d = tmp < 0 ? NULL : fdopendir(dup(tmp));
+  DIR *d = open_dir_at(s->fd, "tmp");
   if (!d)
     return;
   struct dirent *de;
@@ -144,10 +163,33 @@ static int read_record(struct image_store *s, const char *hex, json_t **ret,
   return json_load_file_at(s->fd, path, RECORD_MAX, ret, err);
 }
 
+/* The names; none yet when there is no refs.json. One that cannot be read is an error for
+ * whoever would write it back (every name would be lost), and none for a lookup. */
+static int refs_read(struct image_store *s, json_t **ret, struct husk_error **err) {
+  json_t *refs = NULL;
+  _cleanup_error_ struct husk_error *e = NULL;
+  int r = json_load_file_at(s->fd, REFS_FILE, RECORD_MAX, &refs, &e);
+  if (r == -ENOENT) {
+    *ret = json_object();
+    return 0;
+  }
+  if (r >= 0 && !json_is_object(refs)) {
+    json_decref(refs);
+    return husk_error_set(err, EINVAL, "storage %s/%s: not a JSON object", s->root, REFS_FILE);
+  }
+  if (r < 0) {
+    *err = TAKE_PTR(e);
+    return husk_error_wrap(err, "storage %s", s->root);
+  }
+  *ret = refs;
+  return 0;
+}
+
 static json_t *refs_load(struct image_store *s) {
   json_t *refs = NULL;
-  if (json_load_file_at(s->fd, REFS_FILE, RECORD_MAX, &refs, NULL) < 0 || !json_is_object(refs)) {
-    json_decref(refs);
+  _cleanup_error_ struct husk_error *e = NULL;
+  if (refs_read(s, &refs, &e) < 0) {
+    log_warn("%s", e->message);
     refs = json_object();
   }
   return refs;
@@ -207,9 +249,14 @@ int image_find_id(struct image_store *s, const char *ref, char id[DIGEST_TEXT_SI
                   struct husk_error **err) {
   const char *hex = str_has_prefix(ref, DIGEST_PREFIX) ? digest_hex(ref) : ref;
   size_t len = strlen(hex);
-  if (all_hex(hex) && len >= 12 && len <= DIGEST_HEX_LEN) {
-    _cleanup_close_ int dir = openat(s->fd, "images", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR *d = dir < 0 ? NULL : fdopendir(TAKE_FD(dir));
+  if (all_hex(hex) && len == DIGEST_HEX_LEN) { /* the whole id: no listing needed */
+    _cleanup_free_ char *path = xasprintf("images/%s.json", hex);
+    if (faccessat(s->fd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+      snprintf(id, DIGEST_TEXT_SIZE, "%s%s", DIGEST_PREFIX, hex);
+      return 0;
+    }
+  } else if (all_hex(hex) && len >= 12 && len < DIGEST_HEX_LEN) {
+    DIR *d = open_dir_at(s->fd, "images");
     int found = 0;
     for (struct dirent *de; d && (de = readdir(d));) {
       if (strncmp(de->d_name, hex, len) != 0 || strlen(de->d_name) != DIGEST_HEX_LEN + 5)
@@ -247,6 +294,12 @@ int image_find(struct image_store *s, const char *ref, struct image **ret,
                struct husk_error **err) {
   char id[DIGEST_TEXT_SIZE];
   int r = image_find_id(s, ref, id, err);
+  _cleanup_free_ char *valid = r == -ENOENT ? image_name_normalize(ref) : NULL;
+  if (r == -ENOENT && !valid && !all_hex(ref))
+    return husk_error_set(err, EINVAL,
+                          "image %s: not a valid image reference (NAME[:TAG] in lower case, or an "
+                          "image id)",
+                          ref);
   if (r == -ENOENT)
     return husk_error_set(err, ENOENT,
                           "image %s: not in the store %s (husk images lists it; husk image load "
@@ -284,10 +337,15 @@ static int set_names(struct image_store *s, const char *id, char *const *names, 
   int lock = store_lock(s, "refs", err);
   if (lock < 0)
     return lock;
-  _cleanup_json_ json_t *refs = refs_load(s);
+  _cleanup_json_ json_t *refs = NULL;
+  int r = refs_read(s, &refs, err);
+  if (r < 0) {
+    close(lock);
+    return r;
+  }
   for (size_t i = 0; i < n; i++)
     json_object_set_new(refs, names[i], json_string(id));
-  int r = refs_save(s, refs, err);
+  r = refs_save(s, refs, err);
   close(lock);
   return r;
 }
@@ -326,20 +384,25 @@ static int by_loaded(const void *a, const void *b) {
   return strcmp(x ? x : "", y ? y : "");
 }
 
-json_t *store_images(struct image_store *s) {
+/* Every record; with err, one that cannot be read is an error (gc must not take what an
+ * unreadable record may name), without it is left out. */
+static int read_images(struct image_store *s, json_t **ret, struct husk_error **err) {
   json_t *list = json_array();
-  _cleanup_close_ int dir = openat(s->fd, "images", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  DIR *d = dir < 0 ? NULL : fdopendir(TAKE_FD(dir));
+  DIR *d = open_dir_at(s->fd, "images");
   size_t n = 0, cap = 0;
   json_t **recs = NULL;
-  for (struct dirent *de; d && (de = readdir(d));) {
+  int r = 0;
+  for (struct dirent *de; r >= 0 && d && (de = readdir(d));) {
     size_t len = strlen(de->d_name);
     if (len != DIGEST_HEX_LEN + 5 || strcmp(de->d_name + DIGEST_HEX_LEN, ".json") != 0)
       continue;
     _cleanup_free_ char *hex = xasprintf("%.*s", DIGEST_HEX_LEN, de->d_name);
     json_t *rec = NULL;
-    if (read_record(s, hex, &rec, NULL) < 0)
+    if (read_record(s, hex, &rec, err) < 0) {
+      if (err)
+        r = husk_error_wrap(err, "storage %s: image record %s", s->root, de->d_name);
       continue;
+    }
     if (n == cap)
       recs = xrealloc(recs, (cap = cap ? 2 * cap : 16) * sizeof(*recs));
     recs[n++] = rec;
@@ -351,6 +414,17 @@ json_t *store_images(struct image_store *s) {
   for (size_t i = 0; i < n; i++)
     json_array_append_new(list, recs[i]);
   free(recs);
+  if (r < 0) {
+    json_decref(list);
+    return r;
+  }
+  *ret = list;
+  return 0;
+}
+
+json_t *store_images(struct image_store *s) {
+  json_t *list = NULL;
+  read_images(s, &list, NULL);
   return list;
 }
 
@@ -359,8 +433,8 @@ char *store_container_path(const struct image_store *s, const char *container_id
 }
 
 char *store_image_user(struct image_store *s, const char *id) {
-  _cleanup_close_ int dir = openat(s->fd, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  DIR *d = dir < 0 ? NULL : fdopendir(dup(dir));
+  _cleanup_close_ int dir = openat(s->fd, "containers", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  DIR *d = open_dir_at(s->fd, "containers");
   char *user = NULL;
   for (struct dirent *de; d && !user && (de = readdir(d));) {
     if (de->d_name[0] == '.')
@@ -378,6 +452,9 @@ char *store_image_user(struct image_store *s, const char *id) {
   return user;
 }
 
+static int make_container_dirs(int dir, const char *rel, const char *image_id,
+                               struct husk_error **err);
+
 int store_container_make(struct image_store *s, const char *container_id, const char *image_id,
                          struct husk_error **err) {
   _cleanup_free_ char *rel = xasprintf("containers/%s", container_id);
@@ -388,9 +465,17 @@ int store_container_make(struct image_store *s, const char *container_id, const 
                                 "--root?) has it",
                                 s->root, rel)
                : husk_error_sys(err, "storage: mkdir %s", rel);
+  _cleanup_free_ char *path = store_container_path(s, container_id);
   _cleanup_close_ int dir = openat(s->fd, rel, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0)
-    return husk_error_sys(err, "storage %s", rel);
+  int r = dir < 0 ? husk_error_sys(err, "storage %s", rel)
+                  : make_container_dirs(dir, rel, image_id, err);
+  if (r < 0) /* nothing of it stays: the next create of this id must not find it */
+    remove_dir_tree(path, NULL);
+  return r;
+}
+
+static int make_container_dirs(int dir, const char *rel, const char *image_id,
+                               struct husk_error **err) {
   /* rootfs/ is the overlay's mount point: others may need to reach it (a non-root service's
    * own files), as the bundle of a container usually allows. */
   static const struct {
@@ -401,14 +486,10 @@ int store_container_make(struct image_store *s, const char *container_id, const 
     if (mkdirat(dir, subdirs[i].name, subdirs[i].mode) < 0)
       return husk_error_sys(err, "storage: mkdir %s/%s", rel, subdirs[i].name);
   _cleanup_free_ char *line = xasprintf("%s\n", image_id);
-  return write_file_atomic_at(dir, CONTAINER_IMAGE_FILE, line, strlen(line), 0600, err);
+  return write_file_new_at(dir, CONTAINER_IMAGE_FILE, line, strlen(line), 0600, err);
 }
 
 /* --- removal ------------------------------------------------------------------------------ */
-
-static uint64_t record_size(const json_t *rec) {
-  return (uint64_t)json_integer_value(json_object_get(rec, "size"));
-}
 
 static int remove_image_record(struct image_store *s, const char *id, struct husk_error **err) {
   _cleanup_free_ char *path = xasprintf("images/%s.json", digest_hex(id));
@@ -419,10 +500,29 @@ static int remove_image_record(struct image_store *s, const char *id, struct hus
   return 0;
 }
 
-/* Layers and blobs that no image record names. Each layer is removed holding its lock, so a
- * load that found it (and holds the lock until its record is written) keeps it. */
+static uint64_t tree_bytes;
+static int add_bytes(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+  (void)path;
+  (void)type;
+  (void)ftw;
+  tree_bytes += S_ISREG(st->st_mode) ? (uint64_t)st->st_size : 0;
+  return 0;
+}
+
+uint64_t tree_size(const char *path) {
+  tree_bytes = 0;
+  nftw(path, add_bytes, 16, FTW_PHYS | FTW_MOUNT);
+  return tree_bytes;
+}
+
+/* Layers, blobs and lock files that no image record names; the caller holds the store
+ * exclusively (store_use), so no load or create is between finding a layer and recording its
+ * use. */
 static int collect_garbage(struct image_store *s, uint64_t *freed, struct husk_error **err) {
-  _cleanup_json_ json_t *images = store_images(s);
+  _cleanup_json_ json_t *images = NULL;
+  int r = read_images(s, &images, err);
+  if (r < 0)
+    return husk_error_wrap(err, "nothing removed");
   _cleanup_json_ json_t *keep = json_object();
   size_t i, j;
   json_t *rec, *l;
@@ -437,75 +537,59 @@ static int collect_garbage(struct image_store *s, uint64_t *freed, struct husk_e
         json_object_set_new(keep, c, json_true());
     }
   }
-  static const char *const kinds[] = {"layers", "blobs/sha256"};
-  for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
-    _cleanup_close_ int dir = openat(s->fd, kinds[k], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR *d = dir < 0 ? NULL : fdopendir(dup(dir));
-    for (struct dirent *de; d && (de = readdir(d));) {
+  static const char *const kinds[] = {"layers", "blobs/sha256", "locks"};
+  for (size_t k = 0; r >= 0 && k < ARRAY_SIZE(kinds); k++) {
+    _cleanup_close_ int dir = openat(s->fd, kinds[k], O_PATH | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = open_dir_at(s->fd, kinds[k]);
+    for (struct dirent *de; r >= 0 && d && (de = readdir(d));) {
       if (strlen(de->d_name) != DIGEST_HEX_LEN || !all_hex(de->d_name))
         continue;
       _cleanup_free_ char *digest = xasprintf("%s%s", DIGEST_PREFIX, de->d_name);
       if (json_object_get(keep, digest))
         continue;
-      if (k == 1) {
-        struct stat st;
-        if (fstatat(dir, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-          *freed += (uint64_t)st.st_size;
-        unlinkat(dir, de->d_name, 0);
+      if (k == 0) {
+        _cleanup_free_ char *path = xasprintf("%s/layers/%s", s->root, de->d_name);
+        *freed += tree_size(path);
+        r = remove_dir_tree(path, err);
         continue;
       }
-      int lock = store_lock(s, de->d_name, err);
-      if (lock < 0) {
-        closedir(d);
-        return lock;
-      }
-      /* A load may have recorded an image using it while we waited. */
-      _cleanup_json_ json_t *now = store_images(s);
-      bool used = false;
-      json_array_foreach(now, i, rec) json_array_foreach(json_object_get(rec, "layers"), j, l) {
-        used = used || strcmp(json_string_value(json_object_get(l, "chainId")) ?: "", digest) == 0;
-      }
-      _cleanup_free_ char *path = xasprintf("%s/layers/%s", s->root, de->d_name);
-      int r = used ? 0 : remove_dir_tree(path, err);
-      if (!used && r >= 0) {
-        _cleanup_free_ char *lock_path = xasprintf("locks/%s", de->d_name);
-        unlinkat(s->fd, lock_path, 0);
-      }
-      close(lock);
-      if (r < 0) {
-        closedir(d);
-        return r;
-      }
+      struct stat st;
+      if (k == 1 && fstatat(dir, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+        *freed += (uint64_t)st.st_size;
+      unlinkat(dir, de->d_name, 0);
     }
     if (d)
       closedir(d);
   }
-  return 0;
+  return r;
 }
 
-int store_remove(struct image_store *s, const char *ref, bool force, struct husk_error **err) {
+static int remove_locked(struct image_store *s, const char *ref, bool force,
+                         struct husk_error **err) {
   char id[DIGEST_TEXT_SIZE];
   int r = image_find_id(s, ref, id, err);
   if (r == -ENOENT)
     return husk_error_set(err, ENOENT, "image rm: no such image: %s", ref);
   if (r < 0)
     return r;
-  _cleanup_free_ char *user = store_image_user(s, id);
-  if (user)
-    return husk_error_set(
-        err, EBUSY, "image rm %s: the image is used by container %s (delete it first)", ref, user);
   int lock = store_lock(s, "refs", err);
   if (lock < 0)
     return lock;
-  _cleanup_json_ json_t *refs = refs_load(s);
+  _cleanup_json_ json_t *refs = NULL;
+  r = refs_read(s, &refs, err);
+  if (r < 0) {
+    close(lock);
+    return r;
+  }
   _cleanup_free_ char *name = image_name_normalize(ref);
   json_t *named = name ? json_object_get(refs, name) : NULL;
   const char *key;
   json_t *v;
   void *tmp;
   /* By name: that name goes; the image only with its last. By id: all of its names (more
-   * than one only with force, as docker). */
-  size_t others = 0, names = 0;
+   * than one only with force, as docker). A name may go while a container uses the image;
+   * the image may not. */
+  size_t names = 0;
   bool by_name = named && strcmp(json_string_value(named), id) == 0;
   json_object_foreach(refs, key, v) {
     if (strcmp(json_string_value(v), id) != 0)
@@ -517,25 +601,27 @@ int store_remove(struct image_store *s, const char *ref, bool force, struct husk
       by_name = true;
     }
   }
-  if (!by_name && names > 1 && !force) {
+  bool image_goes = !by_name || names <= 1;
+  _cleanup_free_ char *user = image_goes ? store_image_user(s, id) : NULL;
+  if (user || (!by_name && names > 1 && !force)) {
     close(lock);
-    return husk_error_set(err, EBUSY,
-                          "image rm %s: the image has %zu names; remove them by name, or give -f",
-                          ref, names);
+    return user ? husk_error_set(err, EBUSY,
+                                 "image rm %s: the image is used by container %s (delete it first)",
+                                 ref, user)
+                : husk_error_set(err, EBUSY,
+                                 "image rm %s: the image has %zu names; remove them by name, or "
+                                 "give -f",
+                                 ref, names);
   }
   json_object_foreach_safe(refs, tmp, key, v) {
-    if (strcmp(json_string_value(v), id) != 0)
+    if (strcmp(json_string_value(v), id) != 0 || (by_name && strcmp(key, name) != 0))
       continue;
-    if (by_name && strcmp(key, name) != 0) {
-      others++;
-      continue;
-    }
     printf("Untagged: %s\n", key);
     json_object_del(refs, key);
   }
   r = refs_save(s, refs, err);
   close(lock);
-  if (r < 0 || others > 0)
+  if (r < 0 || !image_goes)
     return r;
   r = remove_image_record(s, id, err);
   if (r < 0)
@@ -545,8 +631,21 @@ int store_remove(struct image_store *s, const char *ref, bool force, struct husk
   return collect_garbage(s, &freed, err);
 }
 
-int store_prune(struct image_store *s, bool all, uint64_t *ret_freed, struct husk_error **err) {
-  _cleanup_json_ json_t *images = store_images(s);
+int store_remove(struct image_store *s, const char *ref, bool force, struct husk_error **err) {
+  int lock = store_use(s, true, err);
+  if (lock < 0)
+    return lock;
+  int r = remove_locked(s, ref, force, err);
+  close(lock);
+  return r;
+}
+
+static int prune_locked(struct image_store *s, bool all, uint64_t *ret_freed,
+                        struct husk_error **err) {
+  _cleanup_json_ json_t *images = NULL;
+  int r = read_images(s, &images, err);
+  if (r < 0)
+    return husk_error_wrap(err, "image prune: nothing removed");
   uint64_t freed = 0;
   size_t i;
   json_t *rec;
@@ -564,27 +663,39 @@ int store_prune(struct image_store *s, bool all, uint64_t *ret_freed, struct hus
       int lock = store_lock(s, "refs", err);
       if (lock < 0)
         return lock;
-      _cleanup_json_ json_t *refs = refs_load(s);
+      _cleanup_json_ json_t *refs = NULL;
+      r = refs_read(s, &refs, err);
       size_t j;
       json_t *n;
       json_array_foreach(names, j, n) {
+        if (r < 0)
+          break;
         printf("Untagged: %s\n", json_string_value(n));
         json_object_del(refs, json_string_value(n));
       }
-      int r = refs_save(s, refs, err);
+      if (r >= 0)
+        r = refs_save(s, refs, err);
       close(lock);
       if (r < 0)
         return r;
     }
-    int r = remove_image_record(s, id, err);
+    r = remove_image_record(s, id, err);
     if (r < 0)
       return r;
     printf("Deleted: %s\n", id);
-    freed += record_size(rec);
   }
-  uint64_t blobs = 0;
-  int r = collect_garbage(s, &blobs, err);
-  *ret_freed = freed + blobs;
+  /* What the disk gets back: the layers and blobs nothing else needs, as gc finds them. */
+  r = collect_garbage(s, &freed, err);
+  *ret_freed = freed;
+  return r;
+}
+
+int store_prune(struct image_store *s, bool all, uint64_t *ret_freed, struct husk_error **err) {
+  int lock = store_use(s, true, err);
+  if (lock < 0)
+    return lock;
+  int r = prune_locked(s, all, ret_freed, err);
+  close(lock);
   return r;
 }
 
@@ -622,8 +733,8 @@ static int layer_lookup(const char *layer, const char *path, int flags, int *ret
     if (!slash)
       break;
     int next = openat(dir, p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (next < 0)
-      return opaque ? -1 : 0;
+    if (next < 0) /* missing: the layers below count; anything else but a directory hides them */
+      return errno == ENOENT && !opaque ? 0 : -1;
     close(dir);
     dir = next;
     opaque = opaque || is_opaque(dir);
@@ -669,4 +780,47 @@ bool image_has_dir(const struct image *img, const char *path) {
     return false;
   close(fd);
   return true;
+}
+
+int image_copy_dir(const struct image *img, const char *path, const char *dst,
+                   struct husk_error **err) {
+  while (*path == '/')
+    path++;
+  struct stat top;
+  bool found = false;
+  for (size_t i = 0; i < img->n_layers; i++) {
+    _cleanup_close_ int root = open(img->layers[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0)
+      return husk_error_sys(err, "open layer %s", img->layers[i]);
+    struct open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+                           .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS};
+    _cleanup_close_ int src = *path ? (int)syscall(SYS_openat2, root, path, &how, sizeof(how))
+                                    : openat(root, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    bool whiteout = *path && is_whiteout_at(root, path);
+    if (src < 0 && !whiteout)
+      continue;
+    /* What lower layers had there goes: a whiteout, an opaque directory. */
+    if (whiteout || (found && is_opaque(src))) {
+      int r = remove_dir_tree(dst, err);
+      if (r < 0)
+        return r;
+      if (mkdir(dst, 0755) < 0)
+        return husk_error_sys(err, "mkdir %s", dst);
+      found = false;
+      if (whiteout)
+        continue;
+    }
+    _cleanup_close_ int out = open(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (out < 0)
+      return husk_error_sys(err, "open %s", dst);
+    int r = rootfs_copy_layer(src, out, err);
+    if (r < 0)
+      return husk_error_wrap(err, "copy %s of layer %s", path, img->layers[i]);
+    if (fstat(src, &top) == 0)
+      found = true;
+  }
+  /* The volume takes the image's directory's owner and mode, as docker's does. */
+  if (found && (chown(dst, top.st_uid, top.st_gid) < 0 || chmod(dst, top.st_mode & 07777) < 0))
+    return husk_error_sys(err, "volume %s: owner and mode", dst);
+  return 0;
 }

@@ -36,6 +36,12 @@ static inline void store_freep(struct image_store **s) { store_free(*s); }
 
 /* flock(LOCK_EX) on locks/<name>; returns the fd that holds it. */
 int store_lock(struct image_store *s, const char *name, struct husk_error **err);
+/* The store as a whole: shared by a load (until its record is written) and a create (until
+ * its container's directory names the image), exclusive for image rm and prune, which remove
+ * what no record names. Returns the fd that holds it. */
+int store_use(struct image_store *s, bool exclusive, struct husk_error **err);
+/* Bytes in the regular files below path. */
+uint64_t tree_size(const char *path);
 
 /* A new directory tmp/<pid>.<what>.<n> (absolute path), and the removal of what dead
  * processes left in tmp/. */
@@ -103,3 +109,7 @@ int store_container_make(struct image_store *s, const char *container_id, const 
 FILE *image_open_file(const struct image *img, const char *path);
 /* Whether the merged tree has a directory at path. */
 bool image_has_dir(const struct image *img, const char *path);
+/* Copy what the merged tree has in the directory path into the directory dst (an anonymous
+ * volume filled from the image, as docker fills one), with its owner and mode. */
+int image_copy_dir(const struct image *img, const char *path, const char *dst,
+                   struct husk_error **err);

@@ -166,11 +166,24 @@ static pid_t start_dockerd(const char *config) {
   _h_free_ char *conf = e_strf("--config-file=%s", config);
   _h_free_ char *cgparent = e_strf("--cgroup-parent=%s", g_cgparent);
   _h_free_ char *runtime = e_strf("--add-runtime=%s=%s", RUNTIME_NAME, h_runtime());
-  char *const argv[] = {"dockerd", conf, data, exec, host, pidfile, "--storage-driver=vfs",
-                        "--bridge=none", "--iptables=false", "--ip-masq=false",
-                        "--ip-forward=false", "--userland-proxy=false",
-                        "--exec-opt=native.cgroupdriver=cgroupfs", cgparent,
-                        "--log-driver=json-file", runtime, "--default-runtime=" RUNTIME_NAME, NULL};
+  char *const argv[] = {"dockerd",
+                        conf,
+                        data,
+                        exec,
+                        host,
+                        pidfile,
+                        "--storage-driver=vfs",
+                        "--bridge=none",
+                        "--iptables=false",
+                        "--ip-masq=false",
+                        "--ip-forward=false",
+                        "--userland-proxy=false",
+                        "--exec-opt=native.cgroupdriver=cgroupfs",
+                        cgparent,
+                        "--log-driver=json-file",
+                        runtime,
+                        "--default-runtime=" RUNTIME_NAME,
+                        NULL};
   return e_start_daemon(argv, g_log, NULL);
 }
 
@@ -836,6 +849,66 @@ START_TEST(test_healthcheck) {
 }
 END_TEST
 
+/* What users of husk have: an image built with docker build and written with docker save.
+ * husk loads the archive and runs it from the image's own config, as its non-root USER, in
+ * its WORKDIR, with its ENV and its HEALTHCHECK, which husk's monitor runs. (Building it also
+ * runs a RUN step through the runtime under test.) The husk part is husk's own. */
+START_TEST(test_docker_save_then_husk_run) {
+  _h_free_ char *ctx = e_strf("%s/seed-build", g_dir);
+  _h_result_ struct h_result mk = e_runl("mkdir", "-p", ctx, NULL);
+  ck_assert_ok(mk, "mkdir");
+  _h_free_ char *dockerfile = e_strf("%s/Dockerfile", ctx);
+  h_write(dockerfile, "FROM " IMAGE "\n"
+                      "RUN mkdir -p /www /home/appuser && echo seed-page > /www/index.html && "
+                      "echo appuser:x:1000:1000::/home/appuser:/bin/sh >> /etc/passwd && "
+                      "echo appuser:x:1000: >> /etc/group && chown 1000:1000 /home/appuser\n"
+                      "USER appuser\n"
+                      "WORKDIR /home/appuser/app\n"
+                      "ENV GREETING=hello\n"
+                      "HEALTHCHECK --interval=1s --timeout=5s --retries=2 "
+                      "CMD wget -q -O- http://127.0.0.1:8000/ || exit 1\n"
+                      "CMD [\"httpd\", \"-f\", \"-p\", \"127.0.0.1:8000\", \"-h\", \"/www\"]\n");
+  setenv("DOCKER_BUILDKIT", "0", 1);
+  _h_result_ struct h_result b =
+      dk("build", "--network", "none", "-q", "-t", "seed:latest", ctx, NULL);
+  ck_assert_ok(b, "docker build");
+  _h_free_ char *tar = e_strf("%s/seed.tar", g_dir);
+  _h_result_ struct h_result sv = dk("save", "-o", tar, "seed:latest", NULL);
+  ck_assert_ok(sv, "docker save");
+  if (!h_is_husk())
+    return;
+
+  _h_free_ char *store = h_dir_new("store");
+  _h_result_ struct h_result l = h_rt("--storage", store, "image", "load", tar, NULL);
+  ck_assert_msg(l.status == 0 && strcmp(l.out, "Loaded image: seed:latest\n") == 0,
+                "husk image load: %d %s %s", l.status, l.out, l.err);
+  _h_free_ char *id = h_id_new("web");
+  _h_result_ struct h_result r = h_rt("--storage", store, "run", "-d", "--name", id, "seed", NULL);
+  ck_assert_msg(r.status == 0, "husk run -d --name %s seed: %d %s", id, r.status, r.err);
+  _h_result_ struct h_result who =
+      h_rt("--storage", store, "exec", id, "sh", "-c", "id -u; pwd; echo $GREETING", NULL);
+  ck_assert_msg(who.status == 0, "exec: %d %s", who.status, who.err);
+  ck_assert_str_eq(who.out, "1000\n/home/appuser/app\nhello\n");
+  bool healthy = false;
+  for (int waited = 0; !healthy && waited < 30000; waited += 250) {
+    _h_result_ struct h_result h = h_rt("--storage", store, "health", id, NULL);
+    healthy = h.status == 0 && strstr(h.out, "\"healthy\"");
+    if (!healthy)
+      usleep(250 * 1000);
+  }
+  _h_result_ struct h_result hs = h_rt("--storage", store, "health", id, NULL);
+  ck_assert_msg(healthy, "the image's HEALTHCHECK never made it healthy: %s %s", hs.out, hs.err);
+  _h_result_ struct h_result d = h_rt("--storage", store, "delete", "--force", id, NULL);
+  ck_assert_msg(d.status == 0, "delete: %d %s", d.status, d.err);
+  _h_free_ char *own = e_strf("%s/containers/%s", store, id);
+  ck_assert_msg(!h_exists(own), "%s is left after delete", own);
+  _h_result_ struct h_result rm = h_rt("--storage", store, "image", "rm", "seed", NULL);
+  ck_assert_msg(rm.status == 0, "husk image rm: %d %s", rm.status, rm.err);
+  _h_result_ struct h_result drm = dk("rmi", "seed:latest", NULL);
+  ck_assert_ok(drm, "docker rmi");
+}
+END_TEST
+
 /* Runs last: stops dockerd, then what Docker, its shims and the runtime leave. */
 START_TEST(test_nothing_left) {
   remove_all();
@@ -893,6 +966,7 @@ static Suite *docker_suite(void) {
   tcase_add_test(tc, test_pids_limit);
   tcase_add_test(tc, test_network_host);
   tcase_add_test(tc, test_healthcheck);
+  tcase_add_test(tc, test_docker_save_then_husk_run);
   tcase_add_test(tc, test_nothing_left);
   suite_add_tcase(s, tc);
   return s;

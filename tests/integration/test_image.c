@@ -99,6 +99,8 @@ static char *list_dir(const char *dir) {
   return out;
 }
 
+static bool str_starts(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
+
 static char *store_path(const char *store, const char *rel) { return fmt("%s/%s", store, rel); }
 
 /* tmp/ holds work in progress only: empty or absent once a command has ended. */
@@ -113,6 +115,20 @@ static void assert_no_container_dir(const char *store, const char *id) {
   ck_assert_msg(!h_exists(dir), "%s is left", dir);
 }
 
+/* The layer lock files (locks/ also keeps "refs" and "store", which stay). */
+static char *layer_locks(const char *store) {
+  _h_free_ char *dir = store_path(store, "locks");
+  _h_free_ char *all = list_dir(dir);
+  char *out = fmt("%s", "");
+  for (char *save = NULL, *n = strtok_r(all, "\n", &save); n; n = strtok_r(NULL, "\n", &save))
+    if (strcmp(n, "refs") && strcmp(n, "store")) {
+      char *more = fmt("%s%s\n", out, n);
+      free(out);
+      out = more;
+    }
+  return out;
+}
+
 /* What the store holds: blobs, layers, images, the refs; to compare before and after. */
 static char *store_snapshot(const char *store) {
   _h_free_ char *b = store_path(store, "blobs/sha256");
@@ -121,16 +137,19 @@ static char *store_snapshot(const char *store) {
   _h_free_ char *r = store_path(store, "refs.json");
   _h_free_ char *blobs = list_dir(b), *layers = list_dir(l), *images = list_dir(i);
   _h_free_ char *refs = h_read(r);
-  return fmt("blobs/sha256:\n%slayers:\n%simages:\n%srefs.json: %s\n", blobs, layers, images,
-             refs ? refs : "(none)");
+  _h_free_ char *locks = layer_locks(store);
+  return fmt("blobs/sha256:\n%slayers:\n%simages:\n%slayer locks:\n%srefs.json: %s\n", blobs,
+             layers, images, locks, refs ? refs : "(none)");
 }
 
 static bool store_is_empty(const char *store) {
   _h_free_ char *b = store_path(store, "blobs/sha256");
   _h_free_ char *l = store_path(store, "layers");
   _h_free_ char *i = store_path(store, "images");
+  _h_free_ char *c = store_path(store, "containers");
   _h_free_ char *blobs = list_dir(b), *layers = list_dir(l), *images = list_dir(i);
-  return !blobs[0] && !layers[0] && !images[0];
+  _h_free_ char *containers = list_dir(c), *locks = layer_locks(store);
+  return !blobs[0] && !layers[0] && !images[0] && !containers[0] && !locks[0];
 }
 
 /* The first path below root whose last component is name (NULL: none). */
@@ -893,6 +912,36 @@ END_TEST
 
 /* Three layers: the second deletes a file and a directory (whiteouts), the third replaces a
  * directory with an opaque one. */
+/* More layers than one overlay option string takes before Linux 6.8 (about 60 of 64 hex
+ * digits each): lowerdir+ on a new kernel, the layers copied on an old one (the VM's). Each
+ * layer adds a file and replaces the previous layer's "top". */
+START_TEST(test_many_layers) {
+  HUSK_ONLY();
+  _h_free_ char *store = h_dir_new("store");
+  _fx_image_ struct fx_image *img = fx_image_busybox();
+  enum { EXTRA = 80 };
+  for (int i = 0; i < EXTRA; i++) {
+    struct fx_layer *l = fx_layer_new(FX_NONE);
+    _h_free_ char *name = fmt("many/f%02d", i);
+    _h_free_ char *top = fmt("top-%d\n", i);
+    if (i == 0)
+      fx_layer_dir(l, "many", 0755, 0, 0);
+    fx_layer_text(l, name, "x\n", 0644);
+    fx_layer_text(l, "many/top", top, 0644);
+    fx_image_add_layer(img, l);
+  }
+  _h_free_ char *layout = layout_of(img, "many", "1");
+  load_ok(store, layout, "Loaded image: many:1\n");
+  _h_free_ char *cid = h_id_new("many");
+  _h_result_ struct h_result r =
+      RT(store, "run", "--name", cid, "many:1", "sh", "-c", "ls /many | wc -l; cat /many/top");
+  assert_fg_run_gone(store, cid, &r);
+  ck_assert_msg(r.status == 0, "run: %d %s", r.status, r.err);
+  _h_free_ char *want = fmt("%d\ntop-%d\n", EXTRA + 1, EXTRA - 1);
+  ck_assert_str_eq(r.out, want);
+}
+END_TEST
+
 /* The three-layer image seen from inside; without_overlay: as a kernel without overlayfs
  * gets it (the test builds' HUSK_TEST_NO_OVERLAY), the layers copied. */
 static void check_layered_image(bool without_overlay) {
@@ -957,8 +1006,10 @@ END_TEST
 /* Only the test builds (-Dtest_hooks=true) can be told overlayfs is missing. */
 START_TEST(test_layers_copied_without_overlay) {
   HUSK_ONLY();
-  if (!getenv("HUSK_TEST_HOOKS"))
+  if (!getenv("HUSK_TEST_HOOKS")) {
+    fprintf(stderr, "test_layers_copied_without_overlay: skipped (needs -Dtest_hooks=true)\n");
     return;
+  }
   check_layered_image(true);
 }
 END_TEST
@@ -1272,6 +1323,50 @@ static bool load_started(const char *store) {
 
 /* `image load` killed with SIGKILL at several points of a big load; then a load succeeds, the
  * image runs and tmp/ is empty. */
+/* Loads of one image at once: they wait for each other on the layer locks, each layer is
+ * unpacked once, all of them succeed, and nothing is left in tmp/. Two different images
+ * loading at once do not wait for each other (not timed here: both must just succeed). */
+START_TEST(test_concurrent_loads) {
+  HUSK_ONLY();
+  _h_free_ char *store = h_dir_new("store");
+  _fx_image_ struct fx_image *img = fx_image_busybox();
+  struct fx_layer *l = fx_layer_new(FX_GZIP);
+  fx_layer_random(l, "big", 16u << 20);
+  fx_image_add_layer(img, l);
+  _h_free_ char *layout = layout_of(img, "same", "1");
+  _fx_image_ struct fx_image *other = fx_image_busybox();
+  json_object_set_new(fx_image_config(other), "Cmd", json_pack("[s]", "true"));
+  struct fx_layer *lo = fx_layer_new(FX_NONE);
+  fx_layer_text(lo, "other", "other\n", 0644);
+  fx_image_add_layer(other, lo);
+  _h_free_ char *other_layout = layout_of(other, "other", "1");
+  struct h_proc *p[4];
+  for (int i = 0; i < 3; i++)
+    p[i] = RT_SPAWN(store, "image", "load", layout);
+  p[3] = RT_SPAWN(store, "image", "load", other_layout);
+  for (int i = 0; i < 4; i++) {
+    _h_result_ struct h_result r = h_proc_wait(p[i], H_TIMEOUT_MS);
+    ck_assert_msg(r.status == 0, "concurrent load %d: %d %s", i, r.status, r.err);
+  }
+  assert_no_tmp(store, "concurrent loads");
+  _h_free_ char *layers = store_path(store, "layers");
+  int n = 0;
+  DIR *d = opendir(layers);
+  ck_assert_ptr_nonnull(d);
+  for (struct dirent *de; (de = readdir(d));)
+    n += de->d_name[0] != '.';
+  closedir(d);
+  /* busybox base (shared), the big layer, the other image's layer */
+  ck_assert_int_eq(n, 3);
+  _h_free_ char *cid = h_id_new("same");
+  _h_result_ struct h_result run =
+      RT(store, "run", "--name", cid, "same:1", "sh", "-c", "wc -c < /big");
+  assert_fg_run_gone(store, cid, &run);
+  ck_assert_msg(run.status == 0 && strcmp(run.out, "16777216\n") == 0, "run: %d %s %s", run.status,
+                run.out, run.err);
+}
+END_TEST
+
 START_TEST(test_load_killed_then_again) {
   HUSK_ONLY();
   _h_free_ char *store = h_dir_new("store");
@@ -1315,6 +1410,7 @@ START_TEST(test_load_killed_then_again) {
     }
   }
   fprintf(stderr, "test: %d of 5 loads were killed before they ended\n", killed);
+  ck_assert_msg(killed > 0, "no load was killed before it ended: the test tested nothing");
   load_ok(store, layout, "Loaded image: big:1\n");
   _h_free_ char *q = image_ids(store);
   _h_free_ char *want = fmt("%.12s\n", id);
@@ -1691,6 +1787,116 @@ START_TEST(test_image_volumes) {
 }
 END_TEST
 
+/* A docker-archive whose manifest.json names files outside it (an absolute path, a symlink
+ * it holds to a host file) or a fifo: refused, without reading the host's file or hanging. */
+static void load_with_config(const char *store, const char *layout, const char *config,
+                             const char *want_err) {
+  _h_free_ char *mpath = fmt("%s/manifest.json", layout);
+  json_t *m = json_load_file(mpath, 0, NULL);
+  ck_assert_ptr_nonnull(m);
+  json_object_set_new(json_array_get(m, 0), "Config", json_string(config));
+  ck_assert_int_eq(json_dump_file(m, mpath, 0), 0);
+  json_decref(m);
+  _h_free_ char *src = h_dir_new("archives");
+  _h_free_ char *tar = fmt("%s/evil.tar", src);
+  /* tar(1): it archives the symlink and the fifo as what they are */
+  _h_free_ char *cmd = fmt("tar -C '%s' -cf '%s' .", layout, tar);
+  ck_assert_int_eq(system(cmd), 0);
+  _h_free_ char *before = store_snapshot(store);
+  _h_result_ struct h_result r = RT(store, "image", "load", tar);
+  ck_assert_msg(r.status != 0, "a manifest.json with Config %s was loaded", config);
+  ck_assert_msg(strstr(r.err, want_err), "Config %s: %s", config, r.err);
+  _h_free_ char *after = store_snapshot(store);
+  ck_assert_str_eq(after, before);
+  assert_no_tmp(store, "a refused load");
+}
+
+START_TEST(test_hostile_archive_paths) {
+  HUSK_ONLY();
+  _h_free_ char *store = h_dir_new("store");
+  _fx_image_ struct fx_image *img = fx_image_busybox();
+  _h_free_ char *layout = layout_of(img, "evil", "1");
+  _h_free_ char *index = fmt("%s/index.json", layout);
+  ck_assert_int_eq(unlink(index), 0); /* docker's legacy form */
+  fx_docker_manifest_write(img, layout, "evil:1");
+  /* The host has /etc/passwd: had it been read, the error would be about its content. */
+  load_with_config(store, layout, "/etc/passwd", "No such file");
+  _h_free_ char *link = fmt("%s/cfg.json", layout);
+  ck_assert_int_eq(symlink("/etc/passwd", link), 0);
+  load_with_config(store, layout, "cfg.json", "No such file");
+  ck_assert_int_eq(unlink(link), 0);
+  _h_free_ char *fifo = fmt("%s/fifo", layout);
+  ck_assert_int_eq(mkfifo(fifo, 0644), 0);
+  load_with_config(store, layout, "fifo", "not a file, directory or link");
+}
+END_TEST
+
+/* -u over the image's User: a uid is looked up in the image's /etc/passwd (gid, groups), as
+ * docker does; a user other than root has no effective capabilities, root has docker's. */
+START_TEST(test_run_user_override_and_caps) {
+  HUSK_ONLY();
+  _h_free_ char *store = h_dir_new("store");
+  _fx_image_ struct fx_image *img = fx_image_busybox();
+  json_object_set_new(fx_image_config(img), "User", json_string("appuser"));
+  json_object_set_new(fx_image_config(img), "Cmd",
+                      json_pack("[sss]", "sh", "-c",
+                                "echo $(id -u) $(id -g) $(id -G); grep CapEff /proc/self/status"));
+  _h_free_ char *layout = layout_of(img, "who", "1");
+  load_ok(store, layout, "Loaded image: who:1\n");
+  _h_free_ char *c1 = h_id_new("who-image");
+  _h_result_ struct h_result r1 = RT(store, "run", "--name", c1, "who:1");
+  assert_fg_run_gone(store, c1, &r1);
+  ck_assert_msg(r1.status == 0, "run: %d %s", r1.status, r1.err);
+  ck_assert_str_eq(r1.out, "1000 1000 1000 50\nCapEff:\t0000000000000000\n");
+  _h_free_ char *c2 = h_id_new("who-uid");
+  _h_result_ struct h_result r2 = RT(store, "run", "-u", "1000", "--name", c2, "who:1");
+  assert_fg_run_gone(store, c2, &r2);
+  ck_assert_msg(r2.status == 0, "run -u 1000: %d %s", r2.status, r2.err);
+  ck_assert_str_eq(r2.out, "1000 1000 1000 50\nCapEff:\t0000000000000000\n");
+  _h_free_ char *c3 = h_id_new("who-root");
+  _h_result_ struct h_result r3 = RT(store, "run", "-u", "0", "--name", c3, "who:1");
+  assert_fg_run_gone(store, c3, &r3);
+  ck_assert_msg(r3.status == 0, "run -u 0: %d %s", r3.status, r3.err);
+  ck_assert_msg(str_starts(r3.out, "0 0 0") && !strstr(r3.out, "CapEff:\t0000000000000000"),
+                "root from an image has docker's capabilities: %s", r3.out);
+}
+END_TEST
+
+/* An image's Labels cannot set husk's own annotations; its Volumes start with what the image
+ * has there, owner and mode included. */
+START_TEST(test_labels_cannot_set_husk_annotations_and_volumes_are_filled) {
+  HUSK_ONLY();
+  _h_free_ char *store = h_dir_new("store");
+  _fx_image_ struct fx_image *img = fx_image_new();
+  struct fx_layer *l = fx_layer_new(FX_GZIP);
+  fx_layer_busybox(l);
+  fx_layer_dir(l, "data", 0750, 1000, 1000);
+  fx_layer_text(l, "data/seed", "from-image\n", 0644);
+  fx_image_add_layer(img, l);
+  json_t *c = fx_image_config(img);
+  json_object_set_new(c, "Volumes", json_pack("{s:{}}", "/data"));
+  json_object_set_new(c, "Labels",
+                      json_pack("{s:s, s:s}", "io.husk.stopTimeout", "1", "team", "web"));
+  json_object_set_new(c, "Cmd", json_pack("[ss]", "sleep", "1000"));
+  _h_free_ char *layout = layout_of(img, "labelled", "1");
+  load_ok(store, layout, "Loaded image: labelled:1\n");
+  _h_free_ char *cid = h_id_new("labelled");
+  _h_result_ struct h_result r = RT(store, "run", "-d", "--name", cid, "labelled:1");
+  ck_assert_msg(r.status == 0, "run -d: %d %s", r.status, r.err);
+  _h_json_ json_t *st = h_state(cid);
+  ck_assert_ptr_nonnull(st);
+  json_t *ann = json_object_get(st, "annotations");
+  ck_assert_str_eq(json_string_value(json_object_get(ann, "team")), "web");
+  ck_assert_ptr_null(json_object_get(ann, "io.husk.stopTimeout"));
+  _h_result_ struct h_result e = RT(store, "exec", cid, "sh", "-c",
+                                    "grep -c ' /data ' /proc/self/mountinfo; cat /data/seed; "
+                                    "stat -c '%u %g %a' /data");
+  ck_assert_msg(e.status == 0, "exec: %d %s", e.status, e.err);
+  ck_assert_str_eq(e.out, "1\nfrom-image\n1000 1000 750\n");
+  remove_container(store, cid);
+}
+END_TEST
+
 /* run and create with a prefixed source: loaded into the store first. */
 START_TEST(test_run_and_create_from_source) {
   HUSK_ONLY();
@@ -1803,6 +2009,7 @@ int main(void) {
   TCase *layers = h_tcase("layers");
   tcase_add_test(layers, test_whiteout_and_opaque);
   tcase_add_test(layers, test_layers_copied_without_overlay);
+  tcase_add_test(layers, test_many_layers);
   tcase_add_test(layers, test_hardlinks);
   tcase_add_test(layers, test_compressions_and_metadata);
   suite_add_tcase(s, layers);
@@ -1814,6 +2021,8 @@ int main(void) {
   tcase_add_test(hostile, test_wrong_layer_digest);
   tcase_add_test(hostile, test_truncated_gzip_layer);
   tcase_add_test(hostile, test_load_killed_then_again);
+  tcase_add_test(hostile, test_concurrent_loads);
+  tcase_add_test(hostile, test_hostile_archive_paths);
   suite_add_tcase(s, hostile);
   TCase *containers = h_tcase("containers");
   tcase_add_test(containers, test_two_containers_isolated);
@@ -1823,6 +2032,8 @@ int main(void) {
   tcase_add_test(containers, test_image_stop_signal);
   tcase_add_test(containers, test_labels_and_default_path);
   tcase_add_test(containers, test_image_volumes);
+  tcase_add_test(containers, test_run_user_override_and_caps);
+  tcase_add_test(containers, test_labels_cannot_set_husk_annotations_and_volumes_are_filled);
   tcase_add_test(containers, test_run_and_create_from_source);
   tcase_add_test(containers, test_spec_image_then_create_bundle);
   suite_add_tcase(s, containers);

@@ -6,16 +6,17 @@
 
 #include "base/error.h"
 #include "base/utils.h"
-#include <stdio.h>
 #include "commands.h"
 #include "container/container.h"
+#include <stdio.h>
 
 #define CREATE_USAGE                                                                               \
   "create [-b|--bundle DIR] [--pid-file F] [--console-socket S] [--preserve-fds N] [--no-pivot] "  \
   "[--no-new-keyring] [--entrypoint CMD] ID | [--name ID] BUNDLE|IMAGE [ARG...]"
 
 enum { CREATE_OPT_NAME = 350 };
-static const struct option create_opts[] = {CREATE_LONG_OPTIONS, TARGET_LONG_OPTIONS,
+static const struct option create_opts[] = {CREATE_LONG_OPTIONS,
+                                            TARGET_LONG_OPTIONS,
                                             {"name", required_argument, NULL, CREATE_OPT_NAME},
                                             {0}};
 
@@ -60,7 +61,8 @@ int cmd_create(int argc, char **argv, const struct global_options *g, struct hus
       name = optarg;
       continue;
     }
-    int r = c == '?' ? command_bad_option(argv, CREATE_USAGE, err) : create_parse_option(c, &o, err);
+    int r =
+        c == '?' ? command_bad_option(argv, CREATE_USAGE, err) : create_parse_option(c, &o, err);
     if (r == 1)
       r = target_parse_option(c, optarg, &target);
     if (r != 0)

@@ -104,8 +104,8 @@ static void print_monitor_events(struct events_tail *t) {
 
 /* The monitor writes the exit event after it reaped the init: wait for it to finish. */
 static void wait_monitor(const struct container_state *st) {
-  _cleanup_close_ int fd = st->monitor_pid > 0 ? (int)syscall(SYS_pidfd_open, st->monitor_pid, 0)
-                                               : -1;
+  _cleanup_close_ int fd =
+      st->monitor_pid > 0 ? (int)syscall(SYS_pidfd_open, st->monitor_pid, 0) : -1;
   if (fd < 0 || !state_monitor_alive(st))
     return;
   struct pollfd p = {.fd = fd, .events = POLLIN};

@@ -257,6 +257,12 @@ char *command_new_id(void) {
   return xasprintf("%02x%02x%02x%02x%02x%02x", raw[0], raw[1], raw[2], raw[3], raw[4], raw[5]);
 }
 
+/* A directory holding an OCI image layout (it is loaded, as oci:DIR would be). */
+static bool is_layout_dir(const char *path) {
+  _cleanup_free_ char *index = xasprintf("%s/index.json", path);
+  return access(index, F_OK) == 0;
+}
+
 /* The image's config.json (spec.c's default made into the image's), ref loaded first when it
  * names a source (oci:DIR, docker-archive:FILE, ...). */
 int command_image_config(const struct global_options *g, const struct command_target *t,
@@ -267,7 +273,7 @@ int command_image_config(const struct global_options *g, const struct command_ta
     return r;
   char id[DIGEST_TEXT_SIZE];
   const char *ref = t->source;
-  if (image_source_has_transport(t->source)) {
+  if (image_source_has_transport(t->source) || is_layout_dir(t->source)) {
     struct image_loaded l = {.names = NULL};
     r = image_load(s, t->source, &l, err);
     if (r < 0)
@@ -300,6 +306,14 @@ int command_resolve_target(const struct global_options *g, const struct command_
   _cleanup_free_ char *config = t->source ? xasprintf("%s/config.json", t->source) : NULL;
   bool bundle = !t->source || (!image_source_has_transport(t->source) && access(config, F_OK) == 0);
   co->storage = storage_of(g);
+  struct stat st;
+  if (!bundle && !image_source_has_transport(t->source) && stat(t->source, &st) == 0 &&
+      !(S_ISDIR(st.st_mode) && is_layout_dir(t->source)))
+    return husk_error_set(err, ENOENT,
+                          "%s: neither a bundle (it has no config.json) nor an OCI image layout "
+                          "(no index.json); an archive is given as docker-archive:%s or "
+                          "oci-archive:%s",
+                          t->source, t->source, t->source);
   if (bundle) {
     if (t->source)
       co->bundle = t->source;

@@ -21,9 +21,9 @@
  * else "unknown" with the reason. */
 static json_t *unreadable_entry(int fd, const char *id, const struct husk_error *why) {
   bool creating = why->code == ENOENT && flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
-  json_t *j = json_pack("{s:s, s:i, s:s, s:s, s:s, s:s}", "id", id, "pid", 0, "status",
-                        creating ? "creating" : "unknown", "bundle", "", "created", "",
-                        "owner", "");
+  json_t *j =
+      json_pack("{s:s, s:i, s:s, s:s, s:s, s:s}", "id", id, "pid", 0, "status",
+                creating ? "creating" : "unknown", "bundle", "", "created", "", "owner", "");
   if (!creating)
     json_object_set_new(j, "husk", json_pack("{s:s}", "error", why->message));
   return j;

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/error.h"
 #include "base/log.h"
@@ -19,9 +20,10 @@
 #include "monitor/run_options.h"
 #include "process/terminal.h"
 
-#define RUN_USAGE "run [-b|--bundle DIR] [-d|--detach] [--pid-file F] [--preserve-fds N] " \
-                  "[--no-pivot] [--no-new-keyring] [--entrypoint CMD] " RUN_OPTIONS_USAGE \
-                  " ID | [--name ID] BUNDLE|IMAGE [ARG...]"
+#define RUN_USAGE                                                                                  \
+  "run [-b|--bundle DIR] [-d|--detach] [--pid-file F] [--preserve-fds N] "                         \
+  "[--no-pivot] [--no-new-keyring] [--entrypoint CMD] " RUN_OPTIONS_USAGE                          \
+  " ID | [--name ID] BUNDLE|IMAGE [ARG...]"
 
 /* What a shell user expects to reach the container rather than husk. */
 static const int forwarded_signals[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,
@@ -54,8 +56,8 @@ static void report_oom(const char *root, const char *id) {
   fprintf(stderr, "husk: container %s was OOM-killed (memory limit %s)\n", id, text);
 }
 
-static int run_container(const struct create_options *o, const struct run_options *ro,
-                         bool detach, struct husk_error **err) {
+static int run_container(const struct create_options *o, const struct run_options *ro, bool detach,
+                         struct husk_error **err) {
   if (detach)
     return monitor_detach(o, ro, err);
   sigset_t forward;
@@ -71,9 +73,12 @@ static int run_container(const struct create_options *o, const struct run_option
 }
 
 int cmd_run(int argc, char **argv, const struct global_options *g, struct husk_error **err) {
-  static const struct option opts[] = {
-      CREATE_LONG_OPTIONS, RUN_LONG_OPTIONS, TARGET_LONG_OPTIONS, {"detach", no_argument, NULL, 'd'},
-      {"help", no_argument, NULL, 'h'}, {0}};
+  static const struct option opts[] = {CREATE_LONG_OPTIONS,
+                                       RUN_LONG_OPTIONS,
+                                       TARGET_LONG_OPTIONS,
+                                       {"detach", no_argument, NULL, 'd'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {0}};
   struct create_options o = {
       .root = g->root, .bundle = ".", .no_cgroup = strcmp(g->cgroup_manager, "disabled") == 0};
   _cleanup_run_options_ struct run_options ro;
@@ -115,6 +120,14 @@ int cmd_run(int argc, char **argv, const struct global_options *g, struct husk_e
     terminal_size_patch(&patch, STDIN_FILENO);
   o.config_patch = patch;
   o.user_name = ro.user_name;
+  /* -u UID[:GID] on an image is looked up in it too, as docker does: the gid and groups of
+   * that uid's entry in its /etc/passwd. */
+  _cleanup_free_ char *numeric_user = NULL;
+  if (o.config_doc && ro.user_set && !ro.user_name) {
+    numeric_user = ro.group_set ? xasprintf("%u:%u", (unsigned)ro.uid, (unsigned)ro.gid)
+                                : xasprintf("%u", (unsigned)ro.uid);
+    o.user_name = numeric_user;
+  }
   /* Block the forwarded signals before the container exists, so none is lost or kills husk
    * halfway; the init clears its mask before it execs. */
   sigset_t set, old;
@@ -143,7 +156,9 @@ int run_take_operands(int argc, char **argv, int optind_, const char *usage, con
   *ret_made_id = NULL;
   bool bundle_given = strcmp(co->bundle, ".") != 0;
   /* runc's form: the one operand is the id. */
-  if (!name && n <= 1 && (n == 0 || !command_names_image(g, argv[optind_])))
+  if (!name && n <= 1 &&
+      (n == 0 || bundle_given || access("config.json", F_OK) == 0 ||
+       !command_names_image(g, argv[optind_])))
     return command_take_id(argc, argv, optind_, usage, &co->id, err);
   if (n >= 1 && bundle_given)
     return husk_error_set(err, EINVAL, "%s: the bundle is given twice, by -b and as \"%s\"",

@@ -155,24 +155,17 @@ json_t *spec_default_config(bool rootless) {
 }
 
 static int write_config(int dirfd, const char *text, struct husk_error **err) {
-  /* O_EXCL makes "never overwrite" atomic, where runc checks with stat() first. */
-  _cleanup_close_ int fd =
-      openat(dirfd, SPEC_CONFIG_NAME, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-  TRACE(fd, "create the new config.json, refusing to replace one", "openat(bundle, \"%s\")",
+  /* O_EXCL makes "never overwrite" atomic, where runc checks with stat() first; a config cut
+   * short is removed again, or a later `husk spec` would refuse to run. */
+  _cleanup_error_ struct husk_error *e = NULL;
+  int r = write_file_new_at(dirfd, SPEC_CONFIG_NAME, text, strlen(text), 0666, &e);
+  TRACE(r, "create the new config.json, refusing to replace one", "openat(bundle, \"%s\", O_EXCL)",
         SPEC_CONFIG_NAME);
-  if (fd < 0) {
-    if (errno == EEXIST)
-      return husk_error_set(err, EEXIST, "File %s exists. Remove it first", SPEC_CONFIG_NAME);
-    return husk_error_sys(err, "create %s", SPEC_CONFIG_NAME);
-  }
-  size_t len = strlen(text);
-  if (write_all(fd, text, len) < 0 || close(TAKE_FD(fd)) < 0) {
-    int saved = errno;
-    /* Leave no half-written config behind: a later `husk spec` would refuse to run. */
-    unlinkat(dirfd, SPEC_CONFIG_NAME, 0);
-    return husk_error_errno(err, saved, "write %s", SPEC_CONFIG_NAME);
-  }
-  return 0;
+  if (r == -EEXIST)
+    return husk_error_set(err, EEXIST, "File %s exists. Remove it first", SPEC_CONFIG_NAME);
+  if (r < 0)
+    *err = TAKE_PTR(e);
+  return r < 0 ? r : 0;
 }
 
 int cmd_spec(int argc, char **argv, const struct global_options *g, struct husk_error **err) {
