@@ -328,6 +328,9 @@ static int make_image_storage(struct create_ctx *c, struct husk_error **err) {
   c->store_use_fd = -1;
   if (r == -EEXIST && c->opts->reuse_state_dir) { /* a restart in place: its own files stay */
     husk_error_free(TAKE_PTR(*err));
+    /* by its monitor, within the boot: the volatile upper is whole (rootfs.h) */
+    _cleanup_free_ char *marker = xasprintf("%s/work/work/incompat/volatile", c->storage);
+    remove_dir_tree(marker, NULL);
     r = 0;
   }
   if (r < 0)

@@ -29,6 +29,9 @@ static int mount_by_fsconfig(const char *target, const struct rootfs_overlay *o,
   if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "upperdir", o->upper, 0) < 0 ||
       syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "workdir", o->work, 0) < 0)
     return husk_error_sys(err, "overlay: upper directory %s", o->upper);
+  /* See rootfs.h: nothing synced at unmount (where a kernel before 5.10 lacks it, synced). */
+  if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, "volatile", NULL, 0) < 0 && errno != EINVAL)
+    return husk_error_sys(err, "overlay: volatile");
   /* Before 6.5 overlayfs took the new API's parameters as one legacy option string: an
    * unknown "lowerdir+" is refused only here. */
   if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
@@ -62,7 +65,7 @@ static int mount_by_options(const char *target, const struct rootfs_overlay *o,
   }
   len += (size_t)snprintf(opts + len, len < cap ? cap - len : 0, ",upperdir=%s,workdir=%s",
                           o->upper, o->work);
-  if (len >= cap - 1)
+  if (len >= cap - 1 - strlen(",volatile"))
     return husk_error_set(err, E2BIG,
                           "overlay: %zu layers do not fit one mount's options on this kernel "
                           "(Linux 6.8 takes any number)",
@@ -72,7 +75,10 @@ static int mount_by_options(const char *target, const struct rootfs_overlay *o,
   _cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (chdir(parent) < 0)
     return husk_error_sys(err, "overlay: chdir %s", parent);
-  int r = mount("overlay", target, "overlay", 0, opts);
+  _cleanup_free_ char *volatile_opts = xasprintf("%s,volatile", opts);
+  int r = mount("overlay", target, "overlay", 0, volatile_opts);
+  if (r < 0 && errno == EINVAL) /* before 5.10 */
+    r = mount("overlay", target, "overlay", 0, opts);
   int saved = errno;
   TRACE(r,
         "the image's layers (topmost first) under the container's own upper directory, as "

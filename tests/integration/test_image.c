@@ -1897,6 +1897,33 @@ START_TEST(test_labels_cannot_set_husk_annotations_and_volumes_are_filled) {
 }
 END_TEST
 
+/* A restart in place (--health-on-failure restart) mounts the container's own upper again:
+ * what it wrote stays, as with docker restart (the volatile upper's marker is cleared). */
+START_TEST(test_restart_keeps_writes) {
+  HUSK_ONLY();
+  _h_free_ char *store = h_dir_new("store");
+  _fx_image_ struct fx_image *img = fx_image_busybox();
+  _h_free_ char *layout = layout_of(img, "restart", "1");
+  load_ok(store, layout, "Loaded image: restart:1\n");
+  _h_free_ char *cid = h_id_new("restart");
+  _h_result_ struct h_result r =
+      RT(store, "run", "-d", "--name", cid, "--stop-timeout", "1", "--health-cmd",
+         "test ! -f /tmp/unhealthy", "--health-interval", "500ms", "--health-retries", "1",
+         "--health-on-failure", "restart", "restart:1", "sh", "-c",
+         "echo run >> /runs; touch /tmp/unhealthy; exec sleep 1000");
+  ck_assert_msg(r.status == 0, "run -d: %d %s", r.status, r.err);
+  bool twice = false;
+  for (int waited = 0; !twice && waited < 20000; waited += 250) {
+    _h_result_ struct h_result e = RT(store, "exec", cid, "cat", "/runs");
+    twice = e.status == 0 && strcmp(e.out, "run\nrun\n") == 0;
+    if (!twice)
+      sleep_ms(250);
+  }
+  ck_assert_msg(twice, "after a restart in place the container's writes are not all there");
+  remove_container(store, cid);
+}
+END_TEST
+
 /* run and create with a prefixed source: loaded into the store first. */
 START_TEST(test_run_and_create_from_source) {
   HUSK_ONLY();
@@ -2033,6 +2060,7 @@ int main(void) {
   tcase_add_test(containers, test_labels_and_default_path);
   tcase_add_test(containers, test_image_volumes);
   tcase_add_test(containers, test_run_user_override_and_caps);
+  tcase_add_test(containers, test_restart_keeps_writes);
   tcase_add_test(containers, test_labels_cannot_set_husk_annotations_and_volumes_are_filled);
   tcase_add_test(containers, test_run_and_create_from_source);
   tcase_add_test(containers, test_spec_image_then_create_bundle);
