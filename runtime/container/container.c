@@ -321,8 +321,10 @@ static int make_image_storage(struct create_ctx *c, struct husk_error **err) {
   c->storage = store_container_path(c->store, c->opts->id);
   _cleanup_json_ json_t *rec = json_string(c->storage);
   int r = journal_append(c->journal_fd, "storage", rec, err);
+  test_stop_at("create:storage-recorded");
   if (r >= 0)
     r = store_container_make(c->store, c->opts->id, c->image->id, err);
+  test_stop_at("create:storage-made");
   c->storage_made = r >= 0;
   closep(&c->store_use_fd); /* from here on image rm sees the container using the image */
   c->store_use_fd = -1;

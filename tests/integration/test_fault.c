@@ -121,9 +121,9 @@ static void kill_at_step(const char *step, const char *id, const char *const *ar
 }
 
 static const char *const create_steps[] = {
-    "create:state-dir",    "create:cgroup-planned", "create:cgroup-made", "create:cloned",
-    "create:init-recorded", "init:namespaces",      "init:rootfs",        "init:prepared",
-    "create:init-created", "create:state-written",  "init:handed-over",   "create:handed-over",
+    "create:state-dir",     "create:cgroup-planned", "create:cgroup-made", "create:cloned",
+    "create:init-recorded", "init:namespaces",       "init:rootfs",        "init:prepared",
+    "create:init-created",  "create:state-written",  "init:handed-over",   "create:handed-over",
 };
 
 START_TEST(test_create_killed_at_each_step) {
@@ -169,6 +169,42 @@ START_TEST(test_create_without_mount_ns_killed_at_each_step) {
 }
 END_TEST
 
+static char *xfmt(const char *format, ...) __attribute__((format(printf, 1, 2)));
+static char *xfmt(const char *format, ...) {
+  va_list ap;
+  va_start(ap, format);
+  char *s = NULL;
+  ck_assert(vasprintf(&s, format, ap) > 0);
+  va_end(ap);
+  return s;
+}
+
+/* An image's container: its own directory in the store is recorded before it is made;
+ * killed at any step of create, delete --force removes it with the rest. */
+START_TEST(test_image_create_killed_at_each_step) {
+  if (!test_hooks())
+    return;
+  _h_free_ char *store = h_dir_new("store");
+  _h_free_ char *img = h_dir_new("img");
+  _h_free_ char *mkimage = xfmt("%s/scripts/mkimage", getenv("HUSK_SOURCE_ROOT"));
+  _h_free_ char *mk = xfmt("'%s' '%s' >/dev/null 2>&1", mkimage, img);
+  ck_assert_int_eq(system(mk), 0);
+  _h_free_ char *tar = xfmt("%s/oci.tar", img);
+  _h_result_ struct h_result l = h_rt("--storage", store, "image", "load", tar, NULL);
+  ck_assert_msg(l.status == 0, "image load: %d %s", l.status, l.err);
+  static const char *const steps[] = {"create:storage-recorded", "create:storage-made",
+                                      "create:cloned", "init:rootfs", "create:state-written"};
+  for (size_t i = 0; i < sizeof(steps) / sizeof(*steps); i++) {
+    _h_free_ char *id = h_id_new("fimage");
+    kill_at_step(
+        steps[i], id,
+        (const char *[]){"--storage", store, "create", "--name", id, "oci", "sleep", "100", NULL});
+    _h_free_ char *own = xfmt("%s/containers/%s", store, id);
+    ck_assert_msg(!h_exists(own), "killed at %s, then delete --force: %s is left", steps[i], own);
+  }
+}
+END_TEST
+
 /* run -d: the CLI, the worker that creates the container and the monitor each meet steps. */
 START_TEST(test_run_detached_killed_at_each_step) {
   if (!test_hooks())
@@ -187,8 +223,8 @@ END_TEST
 START_TEST(test_start_exec_delete_killed_at_each_step) {
   if (!test_hooks())
     return;
-  const char *const steps[] = {"start:locked", "start:released", "exec:joined", "exec:prepared",
-                               "delete:killed", "delete:torn-down"};
+  const char *const steps[] = {"start:locked",  "start:released", "exec:joined",
+                               "exec:prepared", "delete:killed",  "delete:torn-down"};
   for (size_t i = 0; i < sizeof(steps) / sizeof(*steps); i++) {
     _h_free_ char *id = h_id_new("fstep");
     _h_free_ char *bundle = bundle_for(id, "sleep 100");
@@ -275,8 +311,9 @@ START_TEST(test_corrupt_state_is_listed_and_deleted) {
   if (!h_is_husk())
     return; /* runc's delete --force of a corrupt state leaves the init */
   /* the last but one gets a NUL byte written into it; the last is removed */
-  const char *const contents[] = {"{\"id\":\"x\",\"pid\"", "", "garbage", "[1,2,3]",
-                                  "{\"id\":\"a\\u0000b\"}", "{\"id\":\"a", NULL};
+  const char *const contents[] = {
+      "{\"id\":\"x\",\"pid\"", "",  "garbage", "[1,2,3]", "{\"id\":\"a\\u0000b\"}",
+      "{\"id\":\"a",           NULL};
   size_t n_contents = sizeof(contents) / sizeof(*contents);
   for (size_t i = 0; i < n_contents; i++) {
     _h_free_ char *id = h_id_new("fcorrupt");
@@ -363,8 +400,8 @@ static int random_kills(const char *what, int trials, int max_delay_ms) {
         kill(pid, SIGKILL);
     }
   }
-  fprintf(stderr, "fault: %s (%s) killed at random moments: %d of %d trials left something\n",
-          what, h_runtime(), leaked, trials);
+  fprintf(stderr, "fault: %s (%s) killed at random moments: %d of %d trials left something\n", what,
+          h_runtime(), leaked, trials);
   return leaked;
 }
 
@@ -432,9 +469,21 @@ START_TEST(test_injected_failures) {
         /* LeakSanitizer stops the world with a clone of its own at exit: under an injected
          * clone failure it would wait forever. Leaks are checked by every other suite. */
         setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
-        const char *argv[] = {"/usr/bin/strace", "-f", "-qq", "-o", "/dev/null", "-e", inject,
-                              h_runtime(), "--root", h_state_root(), "create", "--bundle",
-                              bundle, id, NULL};
+        const char *argv[] = {"/usr/bin/strace",
+                              "-f",
+                              "-qq",
+                              "-o",
+                              "/dev/null",
+                              "-e",
+                              inject,
+                              h_runtime(),
+                              "--root",
+                              h_state_root(),
+                              "create",
+                              "--bundle",
+                              bundle,
+                              id,
+                              NULL};
         struct h_proc *p = h_spawn((char *const *)argv, -1);
         if (asan_options)
           setenv("ASAN_OPTIONS", asan_options, 1);
@@ -476,6 +525,7 @@ int main(void) {
   tcase_add_test(tc, test_create_killed_at_each_step);
   tcase_add_test(tc, test_run_killed_at_each_step);
   tcase_add_test(tc, test_create_without_mount_ns_killed_at_each_step);
+  tcase_add_test(tc, test_image_create_killed_at_each_step);
   tcase_add_test(tc, test_run_detached_killed_at_each_step);
   tcase_add_test(tc, test_start_exec_delete_killed_at_each_step);
   tcase_add_test(tc, test_detached_exec_killed_at_each_step);
