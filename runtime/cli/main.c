@@ -31,6 +31,7 @@ static const struct {
     {"events", cmd_events, "print a container's stats and OOM events as JSON lines"},
     {"stop", cmd_stop, "stop a container: its stop signal, then SIGKILL after a timeout"},
     {"logs", cmd_logs, "print what a detached container wrote (-f: and follow it)"},
+    {"port", cmd_port, "the ports a run -p published, or the host side of one"},
     {"health", cmd_health, "print a container's health, or run its probe now (health run)"},
     {"exec", cmd_exec, "run a new process in a running container"},
     {"features", cmd_features, "print what this runtime supports, as JSON"},

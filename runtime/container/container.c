@@ -151,6 +151,32 @@ static int patch_config(struct create_ctx *c, const json_t *patch, struct husk_e
   return spec_parse_json(doc, &c->spec, err);
 }
 
+/* run --network: the config's network namespace replaced by a new one, or dropped (host). */
+static int apply_network(struct create_ctx *c, struct husk_error **err) {
+  if (c->opts->network == NETWORK_CONFIG)
+    return 0;
+  _cleanup_json_ json_t *doc = json_incref(c->spec->doc);
+  json_t *lx = json_object_get(doc, "linux");
+  if (!json_is_object(lx)) {
+    lx = json_object();
+    json_object_set_new(doc, "linux", lx);
+  }
+  json_t *nss = json_object_get(lx, "namespaces");
+  if (!json_is_array(nss)) {
+    nss = json_array();
+    json_object_set_new(lx, "namespaces", nss);
+  }
+  for (size_t i = json_array_size(nss); i-- > 0;) {
+    const char *type = json_string_value(json_object_get(json_array_get(nss, i), "type"));
+    if (type && strcmp(type, "network") == 0)
+      json_array_remove(nss, i);
+  }
+  if (c->opts->network != NETWORK_HOST)
+    json_array_append_new(nss, json_pack("{s:s}", "type", "network"));
+  spec_free(TAKE_PTR(c->spec));
+  return spec_parse_json(doc, &c->spec, err);
+}
+
 /* An image's container (its config names the image): the store is opened and the image
  * found; its root filesystem is made later (make_image_storage), once the journal can
  * record it. -u NAME is the image's user. */
@@ -195,6 +221,8 @@ static int load_bundle(struct create_ctx *c, struct husk_error **err) {
   }
   if (r >= 0 && c->opts->config_patch && json_object_size(c->opts->config_patch) > 0)
     r = patch_config(c, c->opts->config_patch, err);
+  if (r >= 0)
+    r = apply_network(c, err);
   if (r < 0)
     return r;
   if (!c->spec->process)

@@ -29,6 +29,7 @@
 #include "container/test_hooks.h"
 #include "duration.h"
 #include "monitor_internal.h"
+#include "ports.h"
 
 int64_t monitor_now(void) {
   struct timespec ts;
@@ -206,6 +207,39 @@ static void record_exit(struct monitor *m, int status) {
   monitor_event(m, "exit", json_pack("{s:i, s:b}", "exitCode", status, "oomKilled", oom));
 }
 
+/* Whether the config gives the container a network namespace of its own to publish ports into
+ * (--network replaces the config's). Docker's rules: with the host's network ports are
+ * discarded (a warning), with none they conflict. */
+static int check_ports(struct monitor *m, const json_t *config, struct husk_error **err) {
+  if (m->ports.n == 0)
+    return 0;
+  switch (m->co.network) {
+  case NETWORK_HOST:
+    log_warn("Published ports are discarded when using host network mode");
+    port_list_free(&m->ports);
+    return 0;
+  case NETWORK_NONE:
+    return husk_error_set(err, EINVAL,
+                          "conflicting options: port publishing and the network mode none");
+  case NETWORK_PRIVATE:
+  case NETWORK_CONFIG: break;
+  default: return 0;
+  }
+  size_t i;
+  json_t *ns;
+  json_array_foreach(json_object_get(json_object_get(config, "linux"), "namespaces"), i, ns) {
+    const char *type = json_string_value(json_object_get(ns, "type"));
+    if (type && strcmp(type, "network") == 0)
+      return 0;
+  }
+  /* A config that does not load is create's to report. */
+  if (!config)
+    return 0;
+  return husk_error_set(err, EINVAL,
+                        "-p: the container would share the host's network (linux.namespaces has "
+                        "no \"network\"): nothing to publish; add --network private");
+}
+
 /* The container's annotations as create will record them (config.json's, run's patch over
  * them), read before anything is made: the health check, the stop signal and timeout. A
  * config.json that does not load is left for create to report. */
@@ -220,10 +254,13 @@ static int resolve_config(struct monitor *m, struct husk_error **err) {
    * check: without one asked for, config.json is not parsed a second time. */
   bool has_health = text ? strstr(text, HEALTH_ANNOTATION) != NULL
                          : json_object_get(ann_doc, HEALTH_ANNOTATION) != NULL;
-  if (m->foreground && !m->ro->health.cmd && !has_health)
+  if (m->foreground && !m->ro->health.cmd && !has_health && m->ports.n == 0)
     return monitor_health_setup(m, NULL, err);
-  _cleanup_json_ json_t *config = text ? json_loads(text, 0, NULL)
-                                       : json_incref((json_t *)m->co.config_doc);
+  _cleanup_json_ json_t *config =
+      text ? json_loads(text, 0, NULL) : json_incref((json_t *)m->co.config_doc);
+  int r = check_ports(m, config, err);
+  if (r < 0)
+    return r;
   _cleanup_json_ json_t *ann = json_object();
   json_object_update(ann, json_object_get(config, "annotations"));
   json_object_update(ann, json_object_get(m->co.config_patch, "annotations"));
@@ -270,6 +307,7 @@ static int start_in_worker(struct monitor *m, bool restart, pid_t *ret_pid,
   if (worker == 0) {
     close(p[0]);
     prctl(PR_SET_NAME, "husk:start", 0, 0, 0);
+    forwarder_restore_limits(m->fwd);
     dup2(m->out_w, STDOUT_FILENO);
     dup2(m->err_w, STDERR_FILENO);
     _cleanup_error_ struct husk_error *e = NULL;
@@ -302,7 +340,19 @@ static int start_in_worker(struct monitor *m, bool restart, pid_t *ret_pid,
 /* A foreground `run` without a health check deletes the container when it exits, and has no
  * log to keep: it writes nothing (each file write would only add to `run`'s time). */
 static bool keeps_files(const struct monitor *m) {
-  return !m->foreground || health_config_enabled(&m->cfg);
+  return !m->foreground || health_config_enabled(&m->cfg) || m->ports.n > 0;
+}
+
+static int write_ports_file(struct monitor *m, struct husk_error **err) {
+  if (m->ports.n == 0)
+    return 0;
+  _cleanup_json_ json_t *j = ports_to_json(&m->ports);
+  _cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
+  if (!monitor_lock(m))
+    return husk_error_set(err, ENOENT, "container %s was deleted", m->co.id);
+  int r = write_file_atomic_at(m->dirfd, MONITOR_PORTS_FILE, text, strlen(text), 0600, err);
+  monitor_unlock(m);
+  return r;
 }
 
 /* The first time: the state directory, the log files and monitor.sock. */
@@ -312,6 +362,8 @@ static int open_files(struct monitor *m, struct husk_error **err) {
     return r;
   monitor_unlock(m);
   r = open_log_files(m, err);
+  if (r >= 0)
+    r = write_ports_file(m, err);
   return r < 0 ? r : monitor_health_listen(m, err);
 }
 
@@ -322,14 +374,25 @@ static int start_container(struct monitor *m, bool restart, struct husk_error **
   /* The container dies with us: nobody else could reap it or learn how it ended. */
   m->co.dies_with_monitor = true;
   m->co.monitor_is_parent = !m->foreground;
-  int r = m->foreground ? create_and_start(&m->co, restart, &pid, err)
-                        : start_in_worker(m, restart, &pid, err);
+  int r;
+  if (m->foreground) {
+    forwarder_restore_limits(m->fwd); /* the container's are not the forwarder's */
+    r = create_and_start(&m->co, restart, &pid, err);
+    forwarder_raise_limits(m->fwd);
+  } else {
+    r = start_in_worker(m, restart, &pid, err);
+  }
   if (r < 0)
     return r;
   m->pid = pid;
   m->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
   if (m->pidfd >= 0)
     monitor_watch(m, m->pidfd, SRC_INIT, 0);
+  if (m->fwd) {
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+    forwarder_set_netns(m->fwd, open(path, O_RDONLY | O_CLOEXEC));
+  }
   if (!keeps_files(m))
     return 0;
   if (!restart)
@@ -365,6 +428,8 @@ static void init_exited(struct monitor *m, int wstatus) {
   int status = wait_status_code(wstatus);
   monitor_unwatch(m, &m->pidfd);
   m->pid = 0;
+  if (m->fwd) /* until it runs again, connections are refused */
+    forwarder_set_netns(m->fwd, -1);
   m->kill_at = HEALTH_NEVER;
   m->stopping = false;
   drain_output(m);
@@ -438,6 +503,9 @@ static void arm_timer(struct monitor *m) {
   int64_t at = monitor_health_deadline(m);
   if (m->kill_at < at)
     at = m->kill_at;
+  int64_t idle = forwarder_deadline(m->fwd);
+  if (idle < at)
+    at = idle;
   if (at == m->timer_at)
     return;
   m->timer_at = at;
@@ -462,6 +530,7 @@ static void on_timer(struct monitor *m) {
     kill_all(m);
   }
   monitor_health_timer(m, now);
+  forwarder_timer(m->fwd, now);
 }
 
 static void dispatch(struct monitor *m, const struct epoll_event *ev) {
@@ -476,6 +545,7 @@ static void dispatch(struct monitor *m, const struct epoll_event *ev) {
   case SRC_PROBE: monitor_probe_output(m); break;
   case SRC_LISTEN: monitor_accept(m); break;
   case SRC_CLIENT: monitor_client_gone(m, index); break;
+  case SRC_PORT: forwarder_event(m->fwd, index, ev->events); break;
   default: break;
   }
 }
@@ -563,6 +633,9 @@ static void monitor_init(struct monitor *m, const struct create_options *co,
   };
   health_config_init(&m->cfg);
   health_init(&m->health);
+  m->ports.n = ro->ports.n;
+  m->ports.v = xcalloc(ro->ports.n + 1, sizeof(*m->ports.v));
+  memcpy(m->ports.v, ro->ports.v, ro->ports.n * sizeof(*m->ports.v));
   m->probe.out_fd = -1;
   m->probe.ctl_fd = -1;
   for (size_t i = 0; i < MONITOR_MAX_CLIENTS; i++)
@@ -571,6 +644,13 @@ static void monitor_init(struct monitor *m, const struct create_options *co,
 
 static void monitor_free(struct monitor *m) {
   monitor_health_cleanup(m);
+  forwarder_free(m->fwd);
+  m->fwd = NULL;
+  for (size_t i = 0; m->port_fds && i < m->ports.n; i++)
+    close(m->port_fds[i]);
+  free(m->port_fds);
+  m->port_fds = NULL;
+  port_list_free(&m->ports);
   int *fds[] = {&m->pidfd,   &m->sigfd, &m->timerfd, &m->out_r,     &m->err_r,
                 &m->out_w,   &m->err_w, &m->log_fd,  &m->events_fd, &m->report_fd,
                 &m->null_fd, &m->dirfd, &m->epfd};
@@ -596,6 +676,9 @@ static int setup_loop(struct monitor *m, const sigset_t *sigs, struct husk_error
     return husk_error_sys(err, "set up the monitor's event loop");
   monitor_watch(m, m->sigfd, SRC_SIGNAL, 0);
   monitor_watch(m, m->timerfd, SRC_TIMER, 0);
+  if (m->port_fds)
+    return forwarder_new(&m->ports, TAKE_PTR(m->port_fds), m->epfd, (uint64_t)SRC_PORT << 32,
+                         &m->fwd, err);
   return 0;
 }
 
@@ -720,19 +803,25 @@ int monitor_detach(const struct create_options *co, const struct run_options *ro
   struct monitor m;
   monitor_init(&m, co, ro);
   int r = resolve_config(&m, err);
+  if (r >= 0 && m.ports.n > 0)
+    r = ports_bind(&m.ports, &m.port_fds, err);
   if (r < 0) {
     monitor_free(&m);
     return r;
   }
   int sp[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
-    return husk_error_sys(err, "socketpair");
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+    r = husk_error_sys(err, "socketpair");
+    monitor_free(&m);
+    return r;
+  }
   fflush(NULL);
   pid_t pid = fork();
   if (pid < 0) {
     int e = errno;
     close(sp[0]);
     close(sp[1]);
+    monitor_free(&m);
     return husk_error_errno(err, e, "fork the monitor");
   }
   if (pid == 0) {
@@ -766,6 +855,8 @@ int monitor_foreground(const struct create_options *co, const struct run_options
   sigaddset(&sigs, SIGCHLD);
   sigprocmask(SIG_SETMASK, NULL, &old);
   int r = resolve_config(&m, err);
+  if (r >= 0 && m.ports.n > 0)
+    r = ports_bind(&m.ports, &m.port_fds, err);
   if (r >= 0)
     r = setup_loop(&m, &sigs, err);
   if (r >= 0)

@@ -24,6 +24,7 @@ struct run_options;
 #define MONITOR_EVENTS_FILE "events.jsonl" /* start, health_status, exit, restart: JSON lines */
 #define MONITOR_HEALTH_FILE "health.json"  /* the health check, its config and its status */
 #define MONITOR_SOCKET "monitor.sock"      /* `husk health run` asks for a probe here */
+#define MONITOR_PORTS_FILE "ports.json"    /* the published ports, as bound (`husk port`) */
 #define MONITOR_LOG_ROTATE_SIZE (1 << 20)  /* ctr.log is rotated beyond this: 2 MiB at most */
 
 /* `run -d`: fork the monitor, which creates and starts the container and watches it; return
@@ -94,8 +95,15 @@ json_t *monitor_health_state_json(const struct health *h);
 struct container_state;
 /* What the monitor knows, added to a container's OCI state object j: "health" ({status,
  * failingStreak, log}) beside the OCI fields when it has a health check, and in husk's
- * extension object the exit (exitCode, finishedAt), the restart count and the monitor's pid. */
+ * extension object the exit (exitCode, finishedAt), the restart count, the monitor's pid and the
+ * published ports. */
 void monitor_state_add(int dirfd, const struct container_state *st, json_t *j, json_t *husk);
+
+/* ---- ports.json ---- */
+
+/* The published ports as bound (ports.h); ENOENT (no error set) when there are none. */
+struct port_list;
+int monitor_ports_read(int dirfd, struct port_list *ret, struct husk_error **err);
 
 /* ---- asking the monitor ---- */
 

@@ -14,6 +14,7 @@
 #include "base/utils.h"
 #include "container/state.h"
 #include "health.h"
+#include "ports.h"
 
 static const char *const stream_names[] = {[LOG_STDOUT] = "stdout", [LOG_STDERR] = "stderr"};
 
@@ -197,6 +198,11 @@ void monitor_state_add(int dirfd, const struct container_state *st, json_t *j, j
                         json_integer(state_monitor_alive(st) ? st->monitor_pid : 0));
     json_object_set_new(husk, "restartCount", json_integer(st->restart_count));
   }
+  struct port_list ports;
+  if (monitor_ports_read(dirfd, &ports, NULL) == 0) {
+    json_object_set_new(husk, "ports", ports_to_json(&ports));
+    port_list_free(&ports);
+  }
   struct monitor_health mh;
   if (monitor_health_read(dirfd, &mh, NULL) < 0)
     return;
@@ -206,6 +212,25 @@ void monitor_state_add(int dirfd, const struct container_state *st, json_t *j, j
   if (st->monitor_pid > 0 && !st->exited && !state_monitor_alive(st))
     json_object_set_new(health, "status", json_string("unknown"));
   json_object_set_new(j, "health", health);
+}
+
+int monitor_ports_read(int dirfd, struct port_list *ret, struct husk_error **err) {
+  *ret = (struct port_list){0};
+  _cleanup_free_ char *text = NULL;
+  _cleanup_error_ struct husk_error *read_err = NULL;
+  int r = read_file_at(dirfd, MONITOR_PORTS_FILE, 1 << 20, &text, &read_err);
+  if (r == -ENOENT)
+    return r;
+  if (r < 0 && err)
+    *err = TAKE_PTR(read_err);
+  if (r < 0)
+    return r;
+  json_error_t jerr;
+  _cleanup_json_ json_t *j = json_loads(text, 0, &jerr);
+  if (!j)
+    return husk_error_set(err, EINVAL, "%s: invalid JSON: %s", MONITOR_PORTS_FILE, jerr.text);
+  r = ports_from_json(j, ret, err);
+  return r < 0 ? husk_error_wrap(err, "%s", MONITOR_PORTS_FILE) : 0;
 }
 
 /* ---- monitor.sock, the client side ---- */
@@ -248,8 +273,9 @@ int monitor_probe_now(int dirfd, pid_t monitor_pid, int64_t timeout_ns, int *ret
     return husk_error_set(err, ETIMEDOUT, "the container's monitor did not answer in %lld s",
                           (long long)(wait_ns / 1000000000));
   if (n < 0 && errno == ECONNRESET)
-    return husk_error_set(err, EBUSY, "the container's monitor closed the connection (busy); "
-                                      "try again");
+    return husk_error_set(err, EBUSY,
+                          "the container's monitor closed the connection (busy); "
+                          "try again");
   if (n < 0)
     return husk_error_sys(err, "read the monitor's answer");
   if (n == 0)

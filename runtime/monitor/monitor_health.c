@@ -171,8 +171,10 @@ static void probe_start(struct monitor *m, int64_t now) {
   pid_t worker = -1;
   if (pipe2(out, O_CLOEXEC) == 0 && pipe2(ctl, O_CLOEXEC) == 0)
     worker = fork();
-  if (worker == 0)
+  if (worker == 0) {
+    forwarder_restore_limits(m->fwd);
     probe_worker(m, argv, out[1], ctl[1]);
+  }
   int e = errno;
   closep(&out[1]);
   closep(&ctl[1]);

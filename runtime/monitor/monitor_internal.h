@@ -24,6 +24,7 @@ enum monitor_source {
   SRC_PROBE,   /* the running probe's output */
   SRC_LISTEN,  /* monitor.sock */
   SRC_CLIENT,  /* a `husk health run` waiting for a probe */
+  SRC_PORT,    /* the published ports' sockets (ports.h reads the index) */
 };
 
 #define MONITOR_MAX_CLIENTS 8
@@ -63,6 +64,10 @@ struct monitor {
   struct health health;
   struct probe probe;
   struct cgroup *cg; /* to see a paused container; NULL without a cgroup */
+  /* published ports: bound before the container is made, forwarded from the loop */
+  struct port_list ports;
+  int *port_fds; /* until the forwarder takes them */
+  struct port_forwarder *fwd;
   int listen_fd;
   int clients[MONITOR_MAX_CLIENTS];
   /* stopping */

@@ -20,7 +20,30 @@
 
 void run_options_init(struct run_options *o) { *o = (struct run_options){.stop_timeout = -1}; }
 
-void run_options_free(struct run_options *o) { health_overrides_free(&o->health); }
+void run_options_free(struct run_options *o) {
+  health_overrides_free(&o->health);
+  port_list_free(&o->ports);
+}
+
+static int parse_network(const char *arg, struct run_options *o, struct husk_error **err) {
+  static const struct {
+    const char *name;
+    enum network_mode mode;
+  } modes[] = {{"private", NETWORK_PRIVATE},
+               {"bridge", NETWORK_PRIVATE},
+               {"none", NETWORK_NONE},
+               {"host", NETWORK_HOST},
+               {"pasta", NETWORK_PASTA}};
+  for (size_t i = 0; i < ARRAY_SIZE(modes); i++)
+    if (strcmp(arg, modes[i].name) == 0) {
+      o->network = modes[i].mode;
+      return 0;
+    }
+  return husk_error_set(err, EINVAL,
+                        "--network: \"%s\" is not a network husk has: private (the default: "
+                        "its own namespace with lo), none, host or pasta",
+                        arg);
+}
 
 /* The health flags go to health.c under their own names. */
 static const struct {
@@ -92,6 +115,8 @@ int run_parse_option(int c, const char *arg, struct run_options *o, struct husk_
   }
   case RUN_OPT_STOP_TIMEOUT: return parse_stop_timeout(arg, o, err);
   case RUN_OPT_WAIT_HEALTHY: return parse_wait_healthy(arg, o, err);
+  case 'p': return port_parse(arg, &o->ports, err);
+  case RUN_OPT_NETWORK: return parse_network(arg, o, err);
   default: return 1;
   }
 }
@@ -184,8 +209,8 @@ int parse_user(const char *text, struct run_options *o, struct husk_error **err)
   uint32_t uid, gid = 0;
   if (parse_id(text, colon ? (size_t)(colon - text) : strlen(text), &uid) < 0 ||
       (colon && parse_id(colon + 1, strlen(colon + 1), &gid) < 0))
-    return husk_error_set(err, EINVAL, "--user: expected USER[:GROUP] (names or numbers), not \"%s\"",
-                          text);
+    return husk_error_set(err, EINVAL,
+                          "--user: expected USER[:GROUP] (names or numbers), not \"%s\"", text);
   o->user_set = true;
   o->uid = uid;
   o->group_set = colon != NULL;

@@ -9,7 +9,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "container/container.h"
 #include "health.h"
+#include "ports.h"
 #include "spec/annotations.h"
 
 struct husk_error;
@@ -30,6 +32,9 @@ struct run_options {
   bool rm;                         /* --rm: a detached container is deleted when it exits */
   bool wait_healthy;               /* --wait-healthy[=TIMEOUT] */
   int64_t wait_healthy_timeout_ns; /* 0: no limit */
+  /* published ports and the network (ports.h) */
+  struct port_list ports;    /* -p, in order */
+  enum network_mode network; /* --network; NETWORK_CONFIG: not given */
 };
 
 void run_options_init(struct run_options *o);
@@ -51,6 +56,8 @@ enum {
   RUN_OPT_HEALTH_RETRIES,
   RUN_OPT_HEALTH_ON_FAILURE,
   RUN_OPT_NO_HEALTHCHECK,
+  /* the network */
+  RUN_OPT_NETWORK,
 };
 #define RUN_LONG_OPTIONS                                                                           \
   {"name", required_argument, NULL, RUN_OPT_NAME}, {"memory", required_argument, NULL, 'm'},       \
@@ -64,16 +71,19 @@ enum {
       {"health-start-period", required_argument, NULL, RUN_OPT_HEALTH_START_PERIOD},               \
       {"health-start-interval", required_argument, NULL, RUN_OPT_HEALTH_START_INTERVAL},           \
       {"health-retries", required_argument, NULL, RUN_OPT_HEALTH_RETRIES},                         \
-      {"health-on-failure", required_argument, NULL, RUN_OPT_HEALTH_ON_FAILURE}, {                 \
-    "no-healthcheck", no_argument, NULL, RUN_OPT_NO_HEALTHCHECK                                    \
+      {"health-on-failure", required_argument, NULL, RUN_OPT_HEALTH_ON_FAILURE},                   \
+      {"no-healthcheck", no_argument, NULL, RUN_OPT_NO_HEALTHCHECK}, /* the network */             \
+      {"publish", required_argument, NULL, 'p'}, {                                                 \
+    "network", required_argument, NULL, RUN_OPT_NETWORK                                            \
   }
-#define RUN_SHORT_OPTIONS "m:u:"
+#define RUN_SHORT_OPTIONS "m:u:p:"
 #define RUN_OPTIONS_USAGE                                                                          \
   "[--name NAME] [-m|--memory SIZE] [-u|--user UID[:GID]] [--stop-signal SIG] "                    \
   "[--stop-timeout SECONDS] [--rm] [--wait-healthy[=TIMEOUT]] [--health-cmd CMD] "                 \
   "[--health-interval D] [--health-timeout D] [--health-start-period D] "                          \
   "[--health-start-interval D] [--health-retries N] [--health-on-failure "                         \
-  "none|kill|restart|stop] [--no-healthcheck]"
+  "none|kill|restart|stop] [--no-healthcheck] [-p|--publish [IP:][HOSTPORT:]PORT[/udp]] "          \
+  "[--network private|none|host|pasta]"
 
 /* Apply one of run's own options (arg is getopt's optarg): 0 taken, 1 not one of them, <0 bad. */
 int run_parse_option(int c, const char *arg, struct run_options *o, struct husk_error **err);

@@ -16,6 +16,7 @@
 #include "container/container.h"
 #include "container/state.h"
 #include "monitor/monitor.h"
+#include "monitor/ports.h"
 #include "monitor/run_options.h"
 #include "unit.h"
 
@@ -75,8 +76,8 @@ START_TEST(users) {
   ck_assert(!o.user_set && o.user_name && strcmp(o.user_name, "app") == 0);
   ck_assert_int_eq(parse_user("1000:staff", &o, &err), 0);
   ck_assert(o.user_name && strcmp(o.user_name, "1000:staff") == 0);
-  static const char *const bad[] = {"", "app:", "1000:", ":5", "1:2:3", "-1", "4294967295", "1 ",
-                                    "a/b"};
+  static const char *const bad[] = {"",   "app:",       "1000:", ":5", "1:2:3",
+                                    "-1", "4294967295", "1 ",    "a/b"};
   for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
     ck_assert_msg(parse_user(bad[i], &o, &err) < 0, "\"%s\" should fail", bad[i]);
     ck_assert_ptr_nonnull(strstr(err->message, "--user"));
@@ -217,8 +218,7 @@ START_TEST(flags_and_patch) {
   struct command_target t = {0};
   char *made_id = NULL;
   ck_assert_msg(parse_run(ARRAY_SIZE(argv) - 1, (char **)argv, &ro, &co, &t, &made_id, &err) == 0,
-                "%s",
-                err ? err->message : "?");
+                "%s", err ? err->message : "?");
   ck_assert(ro.rm && ro.wait_healthy);
   ck_assert_int_eq(ro.wait_healthy_timeout_ns, INT64_C(5000000000));
   ck_assert_str_eq(ro.health.cmd, "true");
@@ -442,6 +442,66 @@ START_TEST(state_monitor_fields) {
 }
 END_TEST
 
+/* ---- -p ---- */
+
+static void port_ok(const char *text, size_t n, int proto, const char *ip, int host, int ctr) {
+  _cleanup_error_ struct husk_error *err = NULL;
+  struct port_list l = {0};
+  ck_assert_msg(port_parse(text, &l, &err) == 0, "-p %s: %s", text, err ? err->message : "?");
+  ck_assert_msg(l.n == n, "-p %s: %zu mappings", text, l.n);
+  ck_assert_int_eq(l.v[0].proto, proto);
+  ck_assert_str_eq(l.v[0].host_ip, ip);
+  ck_assert_int_eq(l.v[0].host_port, host);
+  ck_assert_int_eq(l.v[0].container_port, ctr);
+  ck_assert_int_eq(l.v[n - 1].container_port, ctr + (int)n - 1);
+  ck_assert_int_eq(l.v[n - 1].host_port, host ? host + (int)n - 1 : 0);
+  port_list_free(&l);
+}
+
+static void port_fails(const char *text, const char *wording) {
+  _cleanup_error_ struct husk_error *err = NULL;
+  struct port_list l = {0};
+  ck_assert_msg(port_parse(text, &l, &err) < 0, "-p %s should fail", text);
+  ck_assert_msg(strstr(err->message, wording), "-p %s: %s", text, err->message);
+  ck_assert_uint_eq(l.n, 0);
+}
+
+START_TEST(port_specs) {
+  port_ok("8000", 1, IPPROTO_TCP, "", 0, 8000);
+  port_ok("8080:80", 1, IPPROTO_TCP, "", 8080, 80);
+  port_ok("127.0.0.1:8080:80/udp", 1, IPPROTO_UDP, "127.0.0.1", 8080, 80);
+  port_ok("127.0.0.1::80", 1, IPPROTO_TCP, "127.0.0.1", 0, 80);
+  port_ok("[::1]:8080:80/tcp", 1, IPPROTO_TCP, "::1", 8080, 80);
+  port_ok("[::1]::80", 1, IPPROTO_TCP, "::1", 0, 80);
+  port_ok("8000-8003:9000-9003", 4, IPPROTO_TCP, "", 8000, 9000);
+  port_ok("9000-9001", 2, IPPROTO_TCP, "", 0, 9000);
+  port_fails("", "invalid containerPort");
+  port_fails("0", "invalid containerPort: 0");
+  port_fails("65536", "invalid containerPort: 65536");
+  port_fails("80/sctp", "invalid proto: sctp");
+  port_fails("x:80", "invalid hostPort: x");
+  port_fails("1.2.3.400:80:80", "invalid IP address: 1.2.3.400");
+  port_fails("[::1:80:80", "invalid IP address");
+  port_fails("8000-8001:80", "invalid ranges");
+  port_fails("9-8", "invalid containerPort: 9-8");
+  port_fails("80:", "invalid containerPort");
+  /* the state's form and back */
+  struct port_list l = {0}, back;
+  ck_assert_int_eq(port_parse("127.0.0.1:8080:80/udp", &l, NULL), 0);
+  ck_assert_int_eq(port_parse("[::1]:8081:81", &l, NULL), 0);
+  json_t *j = ports_to_json(&l);
+  ck_assert_int_eq(ports_from_json(j, &back, NULL), 0);
+  ck_assert_uint_eq(back.n, 2);
+  ck_assert_int_eq(memcmp(back.v, l.v, 2 * sizeof(*l.v)), 0);
+  char text[64];
+  port_host_text(&back.v[1], text, sizeof(text));
+  ck_assert_str_eq(text, "[::1]:8081");
+  json_decref(j);
+  port_list_free(&l);
+  port_list_free(&back);
+}
+END_TEST
+
 static Suite *monitor_suite(void) {
   Suite *s = suite_create("monitor");
   TCase *r = tcase_create("run options");
@@ -450,6 +510,7 @@ static Suite *monitor_suite(void) {
   tcase_add_test(r, stop_signals);
   tcase_add_test(r, operand_forms);
   tcase_add_test(r, flags_and_patch);
+  tcase_add_test(r, port_specs);
   suite_add_tcase(s, r);
   TCase *l = tcase_create("files");
   tcase_add_test(l, log_line_round_trip);
