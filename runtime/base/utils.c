@@ -2,16 +2,16 @@
 #include "utils.h"
 
 #include <dirent.h>
-#include <ftw.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <linux/close_range.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <unistd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "error.h"
 
@@ -349,9 +349,7 @@ char *now_rfc3339(void) {
   return rfc3339_utc(&ts);
 }
 
-static int cmp_int(const void *a, const void *b) {
-  return *(const int *)a - *(const int *)b;
-}
+static int cmp_int(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
 
 static bool kept(int fd, const int *keep, size_t n) {
   for (size_t i = 0; i < n; i++)
@@ -394,16 +392,27 @@ int close_fds_except(unsigned first, const int *keep, size_t n_keep) {
   return 0;
 }
 
-bool proc_stopped(pid_t pid) {
+/* The state letter of /proc/<pid>/stat (R, S, D, T, t, Z, ...); 0 when there is no such process. */
+static char proc_state(pid_t pid) {
   char path[64], buf[512];
   snprintf(path, sizeof(path), "/proc/%d/stat", pid);
   _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
   ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
   if (n <= 0)
-    return false;
+    return 0;
   buf[n] = '\0';
   const char *paren = strrchr(buf, ')');
-  return paren && (paren[2] == 'T' || paren[2] == 't');
+  return paren && paren[1] && paren[2] ? paren[2] : 0;
+}
+
+bool proc_stopped(pid_t pid) {
+  char c = proc_state(pid);
+  return c == 'T' || c == 't';
+}
+
+bool proc_running(pid_t pid) {
+  char c = proc_state(pid);
+  return c && c != 'Z' && c != 'X';
 }
 
 int wait_status_code(int wstatus) {

@@ -113,6 +113,8 @@ int close_fds_except(unsigned first, const int *keep, size_t n_keep);
 
 /* The process is stopped or traced ('T' or 't' in /proc/<pid>/stat): it cannot answer. */
 bool proc_stopped(pid_t pid);
+/* The process exists and is not a zombie (one whose parent has not reaped it yet). */
+bool proc_running(pid_t pid);
 
 /* A waitpid status as a shell reports it: the exit code, 128+N when signal N killed it. */
 int wait_status_code(int wstatus);

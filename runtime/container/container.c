@@ -28,6 +28,7 @@
 #include "init.h"
 #include "journal.h"
 #include "namespaces/namespaces.h"
+#include "pasta.h"
 #include "process/console.h"
 #include "process/lsm.h"
 #include "process/process.h"
@@ -117,6 +118,8 @@ static void create_ctx_release(struct create_ctx *c, bool failed) {
   closep(&c->cgroup_fd);
   if (failed && c->storage_made)
     remove_dir_tree(c->storage, NULL);
+  if (failed && c->state_fd >= 0)
+    pasta_stop(c->state_fd);
   if (failed && c->state_dir_made)
     state_dir_remove(c->opts->root, c->opts->id, NULL);
   for (size_t i = 0; i < ARRAY_SIZE(c->ns_fds); i++)
@@ -929,6 +932,10 @@ int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret
     r = drive_init(&c, err);
   }
   test_stop_at("create:init-created");
+  if (r >= 0 && opts->network == NETWORK_PASTA) {
+    _cleanup_free_ char *dir = xasprintf("%s/%s", opts->root, opts->id);
+    r = pasta_start(dir, c.state_fd, c.pid, opts->pasta_args, err);
+  }
   if (r >= 0)
     r = record_created(&c, err);
   test_stop_at("create:state-written");
@@ -1177,6 +1184,7 @@ static int remove_storage(const struct container_state *st, struct husk_error **
 /* keep_storage: a restart in place keeps what the container wrote, as docker restart does. */
 static int tear_down(int state_fd, const struct container_state *st, bool keep_storage,
                      struct husk_error **err) {
+  pasta_stop(state_fd);
   int r = remove_cgroup(st, err);
   if (r >= 0)
     r = remove_host_mounts(st, err);
@@ -1214,6 +1222,7 @@ static int delete_from_journal(const char *root, const char *id, int fd,
   else
     r = 0;
   test_stop_at("delete:journal-killed");
+  pasta_stop(fd);
   if (r >= 0)
     r = remove_cgroup(&st, err);
   if (r >= 0)

@@ -30,6 +30,7 @@ struct create_options {
   bool no_new_keyring;
   bool no_cgroup;             /* --cgroup-manager disabled: no cgroup, no limits */
   enum network_mode network;  /* run --network: replaces config.json's network namespace */
+  char *const *pasta_args;     /* --network pasta: its -t/-u options (NULL-terminated) */
   int terminal_fd;            /* > 2: a socket (run's socketpair) the pty master goes to when
                                  process.terminal is set and no console_socket is given */
   const json_t *config_patch; /* merged into config.json in memory (run -m, -u, ...); NULL: none */

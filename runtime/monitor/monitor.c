@@ -25,6 +25,7 @@
 #include "base/log.h"
 #include "base/utils.h"
 #include "cgroups/cgroups.h"
+#include "container/pasta.h"
 #include "container/state.h"
 #include "container/test_hooks.h"
 #include "duration.h"
@@ -240,6 +241,24 @@ static int check_ports(struct monitor *m, const json_t *config, struct husk_erro
                         "no \"network\"): nothing to publish; add --network private");
 }
 
+/* --network pasta publishes through pasta: the ports husk bound (so found free, or picked)
+ * are let go again, for pasta to bind as its -t/-u options. */
+static void hand_ports_to_pasta(struct monitor *m) {
+  if (m->co.network != NETWORK_PASTA || !m->port_fds)
+    return;
+  m->pasta_args = xcalloc(2 * m->ports.n + 1, sizeof(char *));
+  for (size_t i = 0; i < m->ports.n; i++) {
+    const struct port_mapping *p = &m->ports.v[i];
+    m->pasta_args[2 * i] = xstrdup(p->proto == IPPROTO_UDP ? "-u" : "-t");
+    m->pasta_args[2 * i + 1] =
+        p->host_ip[0] ? xasprintf("%s/%u:%u", p->host_ip, p->host_port, p->container_port)
+                      : xasprintf("%u:%u", p->host_port, p->container_port);
+    close(m->port_fds[i]);
+  }
+  free(TAKE_PTR(m->port_fds));
+  m->co.pasta_args = m->pasta_args;
+}
+
 /* The container's annotations as create will record them (config.json's, run's patch over
  * them), read before anything is made: the health check, the stop signal and timeout. A
  * config.json that does not load is left for create to report. */
@@ -430,6 +449,8 @@ static void init_exited(struct monitor *m, int wstatus) {
   m->pid = 0;
   if (m->fwd) /* until it runs again, connections are refused */
     forwarder_set_netns(m->fwd, -1);
+  if (m->co.network == NETWORK_PASTA && m->dirfd >= 0) /* no network for a stopped container */
+    pasta_stop(m->dirfd);
   m->kill_at = HEALTH_NEVER;
   m->stopping = false;
   drain_output(m);
@@ -651,6 +672,8 @@ static void monitor_free(struct monitor *m) {
   free(m->port_fds);
   m->port_fds = NULL;
   port_list_free(&m->ports);
+  strv_free(m->pasta_args);
+  m->pasta_args = NULL;
   int *fds[] = {&m->pidfd,   &m->sigfd, &m->timerfd, &m->out_r,     &m->err_r,
                 &m->out_w,   &m->err_w, &m->log_fd,  &m->events_fd, &m->report_fd,
                 &m->null_fd, &m->dirfd, &m->epfd};
@@ -805,6 +828,8 @@ int monitor_detach(const struct create_options *co, const struct run_options *ro
   int r = resolve_config(&m, err);
   if (r >= 0 && m.ports.n > 0)
     r = ports_bind(&m.ports, &m.port_fds, err);
+  if (r >= 0)
+    hand_ports_to_pasta(&m);
   if (r < 0) {
     monitor_free(&m);
     return r;
@@ -857,6 +882,8 @@ int monitor_foreground(const struct create_options *co, const struct run_options
   int r = resolve_config(&m, err);
   if (r >= 0 && m.ports.n > 0)
     r = ports_bind(&m.ports, &m.port_fds, err);
+  if (r >= 0)
+    hand_ports_to_pasta(&m);
   if (r >= 0)
     r = setup_loop(&m, &sigs, err);
   if (r >= 0)

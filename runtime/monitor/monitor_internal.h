@@ -68,6 +68,7 @@ struct monitor {
   struct port_list ports;
   int *port_fds; /* until the forwarder takes them */
   struct port_forwarder *fwd;
+  char **pasta_args; /* --network pasta: the ports as pasta's -t/-u options instead */
   int listen_fd;
   int clients[MONITOR_MAX_CLIENTS];
   /* stopping */

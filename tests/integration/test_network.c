@@ -464,6 +464,53 @@ START_TEST(test_network_modes) {
 }
 END_TEST
 
+/* pasta gives the container the host's addresses and a way out: here only to the host itself
+ * (pasta maps the gateway's address to the host's loopback), to a busybox httpd the test
+ * runs on 127.0.0.1; and -p goes through pasta's own forwarding. */
+START_TEST(test_network_pasta) {
+  if (!h_is_husk() || access("/usr/bin/pasta", X_OK) != 0)
+    return;
+  _h_free_ char *www = h_dir_new("pasta-www");
+  _h_free_ char *page = fmt("%s/page", www);
+  h_write(page, "served-by-the-host\n");
+  int hport = free_port();
+  _h_free_ char *listen_on = fmt("127.0.0.1:%d", hport);
+  char *httpd[] = {"/usr/bin/busybox", "httpd", "-f", "-p", listen_on, "-h", www, NULL};
+  struct h_proc *server = h_spawn(httpd, -1);
+  _h_free_ char *cmd =
+      fmt("gw=$(ip route | awk '/^default/ {print $3}'); grep -v ' lo:' /proc/net/dev | grep -q : "
+          "|| exit 3; "
+          "for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O- http://$gw:%d/page && exit 0; "
+          "sleep 0.2; done; exit 4",
+          hport);
+  _h_free_ char *bundle = h_bundle_cmd("pasta", cmd);
+  _h_free_ char *id = h_id_new("pasta");
+  _h_result_ struct h_result r = h_rt("run", "--network", "pasta", "--name", id, bundle, NULL);
+  ck_assert_msg(r.status == 0 && strcmp(r.out, "served-by-the-host\n") == 0,
+                "--network pasta: %d out %s err %s", r.status, r.out, r.err);
+  /* published through pasta */
+  _h_free_ char *svc = h_bundle_cmd("pasta-p", "mkdir -p /www && echo through-pasta > "
+                                               "/www/index.html && exec httpd -f -p 8000 -h /www");
+  _h_free_ char *sid = h_id_new("pasta-p");
+  int port = free_port();
+  _h_free_ char *spec = fmt("127.0.0.1:%d:8000", port);
+  run_detached(sid, svc, "--network", "pasta", "-p", spec);
+  _h_free_ char *url = fmt("http://127.0.0.1:%d/index.html", port);
+  char *argv[] = {"/usr/bin/wget", "-q", "-O-", url, NULL};
+  bool fetched = false;
+  for (long long end = now_ms() + 10000; !fetched && now_ms() < end; sleep_ms(100)) {
+    _h_result_ struct h_result w = h_proc_wait(h_spawn(argv, -1), 10000);
+    fetched = w.status == 0 && strcmp(w.out, "through-pasta\n") == 0;
+  }
+  ck_assert_msg(fetched, "wget %s never got the page through pasta", url);
+  /* pasta goes with the container */
+  _h_result_ struct h_result d = h_rt("delete", "--force", sid, NULL);
+  ck_assert_msg(d.status == 0, "delete: %s", d.err);
+  ck_assert_msg(!h_process_mentions(sid), "a pasta was left for %s", sid);
+  _h_result_ struct h_result s = h_proc_wait(server, 0);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("network");
   TCase *tc = h_tcase("network");
@@ -476,6 +523,7 @@ int main(void) {
   tcase_add_test(tc, test_publish_survives_restart);
   tcase_add_test(tc, test_publish_sockets_not_in_container);
   tcase_add_test(tc, test_network_modes);
+  tcase_add_test(tc, test_network_pasta);
   suite_add_tcase(s, tc);
   return h_main(s);
 }
