@@ -352,8 +352,8 @@ static int attach_cgroup_dir(int fd, const char *host_dir, bool rdonly, struct h
   struct mount_attr attr = {.attr_set = (rdonly ? MOUNT_ATTR_RDONLY : 0) | MOUNT_ATTR_NOSUID |
                                         MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC};
   long r = syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr);
-  TRACE(r, "cgroup: as the config's cgroup mount asks", "mount_setattr(tree, %sNOSUID|NODEV|NOEXEC)",
-        rdonly ? "RDONLY|" : "");
+  TRACE(r, "cgroup: as the config's cgroup mount asks",
+        "mount_setattr(tree, %sNOSUID|NODEV|NOEXEC)", rdonly ? "RDONLY|" : "");
   if (r < 0)
     return husk_error_sys(err, "mount_setattr %s", host_dir);
   r = syscall(SYS_move_mount, tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
@@ -496,8 +496,9 @@ static int mount_tmpfs_copyup(const struct spec_mount *m, int root_fd, const cha
   return 0;
 }
 
-static int mount_entry(const struct spec_mount *m, int root_fd, const char *mount_label,
-                       const struct cgroup_view *cgv, struct husk_error **err) {
+static int mount_entry(const struct spec_mount *m, int source_fd, int root_fd,
+                       const char *mount_label, const struct cgroup_view *cgv,
+                       struct husk_error **err) {
   _cleanup_free_ char *dest = clean_path(m->destination);
   struct mount_opts o = {0};
   int r = parse_mount_options(m->options, &o, err);
@@ -522,12 +523,14 @@ static int mount_entry(const struct spec_mount *m, int root_fd, const char *moun
   if (special && (r = check_not_symlink(root_fd, dest, err)) < 0)
     return r;
   bool is_file = false;
+  char src_fd_path[32];
+  const char *source = source_fd >= 0 ? fd_path(source_fd, src_fd_path) : m->source;
   if (bind) {
     /* A relative source is relative to the bundle, and init chdir()s there before calling. */
     struct stat st;
     if (!m->source)
       return husk_error_set(err, EINVAL, "bind mount without a source");
-    if (stat(m->source, &st) < 0)
+    if (stat(source, &st) < 0)
       return husk_error_sys(err, "stat source %s", m->source);
     is_file = !S_ISDIR(st.st_mode);
   }
@@ -541,8 +544,7 @@ static int mount_entry(const struct spec_mount *m, int root_fd, const char *moun
   char p[32];
   _cleanup_free_ char *why = xasprintf("mount the config's %s", dest);
   if (bind) {
-    if (do_mount(m->source, fd_path(target, p), "bind", MS_BIND | (o.flags & MS_REC), NULL, why) <
-        0)
+    if (do_mount(source, fd_path(target, p), "bind", MS_BIND | (o.flags & MS_REC), NULL, why) < 0)
       return husk_error_sys(err, "bind %s", m->source);
     if (o.flags & BIND_REMOUNT_FLAGS) {
       _cleanup_close_ int fd = reopen(root_fd, dest, 0, err);
@@ -807,7 +809,8 @@ int rootfs_prepare(const struct spec *spec, const char *rootfs, const struct roo
   if (!dev && (r = mount_default_dev(root_fd, err)) < 0)
     return r;
   for (size_t i = 0; i < spec->n_mounts; i++)
-    if (mount_entry(&spec->mounts[i], root_fd, spec->linux_.mount_label, &cgv, err) < 0)
+    if (mount_entry(&spec->mounts[i], ro->source_fds ? ro->source_fds[i] : -1, root_fd,
+                    spec->linux_.mount_label, &cgv, err) < 0)
       return husk_error_wrap(err, "mounts[%zu] (%s)", i, spec->mounts[i].destination);
   /* A bind of the host's /dev brings its own nodes, links and instances. */
   if (!(dev && is_bind(dev)) && (r = setup_dev(spec, root_fd, in_user_ns, err)) < 0)
@@ -834,8 +837,9 @@ static int chroot_root(const char *rootfs, bool move, struct husk_error **err) {
   if (move && do_mount(".", "/", NULL, MS_MOVE, NULL, "--no-pivot: move the rootfs over /") < 0)
     return husk_error_sys(err, "move %s to /", rootfs);
   r = chroot(".");
-  TRACE(r, move ? "--no-pivot: make it the root directory"
-                : "no mount namespace of its own: only the root directory changes",
+  TRACE(r,
+        move ? "--no-pivot: make it the root directory"
+             : "no mount namespace of its own: only the root directory changes",
         "chroot(\".\")");
   if (r < 0)
     return husk_error_sys(err, "chroot %s", rootfs);
@@ -1052,7 +1056,6 @@ int rootfs_unmount_under(const char *dir, struct husk_error **err) {
       first_error = errno;
   }
   if (first_error)
-    return husk_error_errno(err, first_error, "unmount what the container mounted under %s",
-                            dir);
+    return husk_error_errno(err, first_error, "unmount what the container mounted under %s", dir);
   return (int)n;
 }

@@ -120,6 +120,11 @@ int cmd_run(int argc, char **argv, const struct global_options *g, struct husk_e
     terminal_size_patch(&patch, STDIN_FILENO);
   o.config_patch = patch;
   o.user_name = ro.user_name;
+  /* Docker's /etc/hosts, /etc/hostname and /etc/resolv.conf, and --secret files; not for
+   * create, which engines drive as they drive runc. */
+  o.service = &ro.service;
+  _cleanup_free_ char **env = run_options_env(&ro);
+  o.env = env;
   /* -u UID[:GID] on an image is looked up in it too, as docker does: the gid and groups of
    * that uid's entry in its /etc/passwd. */
   _cleanup_free_ char *numeric_user = NULL;
