@@ -299,13 +299,13 @@ START_TEST(test_values_appear_nowhere) {
   _h_free_ char *secret_arg = fmt("tok=%s", secret);
   _h_free_ char *bundle = h_bundle_new("noleak");
   _h_free_ char *id = h_id_new("noleak");
-  _h_result_ struct h_result r =
-      h_rt("run", "-d", "--name", id, "-e", "FROM_FLAG=flag-Val-8731", "--env-file", env_file,
-           "--secret", secret_arg, "--health-cmd", "test -n \"$FROM_FLAG\"", "--health-interval",
-           "1s", bundle, "sh", "-c",
-           "echo started; [ \"$FROM_FILE\" = file-Val-5519 ] && [ \"$FROM_FLAG\" = flag-Val-8731 ] "
-           "&& grep -q secret-Val /run/secrets/tok && echo all-there; sleep 100",
-           NULL);
+  _h_result_ struct h_result r = h_rt(
+      "run", "-d", "--name", id, "-e", "FROM_FLAG=flag-Val-8731", "--env-file", env_file,
+      "--secret", secret_arg, "--health-cmd", "test -n \"$FROM_FLAG\"", "--health-interval", "1s",
+      bundle, "sh", "-c",
+      "echo started; [ \"$FROM_FILE\" = file-Val-5519 ] && [ \"${FROM_FLAG#flag-Val-}\" = 8731 ] "
+      "&& grep -q secret-Val /run/secrets/tok && echo all-there; sleep 100",
+      NULL);
   ck_assert_msg(r.status == 0, "run -d: %d %s", r.status, r.err);
   ck_assert_msg(h_wait_status(id, "running", 5000), "not running");
   /* the logs say the process saw them, and show none */
@@ -331,6 +331,8 @@ START_TEST(test_values_appear_nowhere) {
   _h_result_ struct h_result he = h_rt("health", id, NULL);
   assert_values_absent("health", he.out);
   assert_no_readable_leak(h_state_root(), true);
+  /* nor in the monitor's arguments, which ps shows everyone */
+  ck_assert_msg(!h_process_mentions("flag-Val-8731"), "a process's arguments show -e's value");
   _h_free_ char *dir = fmt("%s/%s", h_state_root(), id);
   struct stat ds;
   ck_assert_int_eq(stat(dir, &ds), 0);
