@@ -172,6 +172,31 @@ START_TEST(test_config_mount_wins_and_readonly_root) {
 }
 END_TEST
 
+/* A bundle whose rootfs is on a read-only filesystem and lacks a file: that one is skipped,
+ * saying why; the files it has are bound over. */
+START_TEST(test_readonly_filesystem_rootfs) {
+  if (!h_is_husk())
+    return;
+  _h_free_ char *bundle = h_bundle_new("rofs");
+  _h_free_ char *rootfs = fmt("%s/rootfs", bundle);
+  _h_free_ char *resolv = fmt("%s/etc/resolv.conf", rootfs);
+  unlink(resolv);
+  ck_assert_int_eq(unshare(CLONE_NEWNS), 0);
+  ck_assert_int_eq(mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL), 0);
+  ck_assert_int_eq(mount(rootfs, rootfs, NULL, MS_BIND, NULL), 0);
+  ck_assert_int_eq(mount(NULL, rootfs, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL), 0);
+  _h_free_ char *id = h_id_new("rofs");
+  _h_result_ struct h_result r = h_rt("run", "--name", id, "--hostname", "rofs1", bundle, "sh",
+                                      "-c", "cat /etc/hostname; grep rofs1 /etc/hosts", NULL);
+  ck_assert_int_eq(umount2(rootfs, MNT_DETACH), 0);
+  ck_assert_msg(r.status == 0, "run: %d %s", r.status, r.err);
+  ck_assert_str_eq(r.out, "rofs1\n127.0.0.1\trofs1\n");
+  ck_assert_msg(strstr(r.err, "/etc/resolv.conf not provided") && strstr(r.err, "read-only"),
+                "stderr: %s", r.err);
+  ck_assert(!h_exists(resolv));
+}
+END_TEST
+
 /* config env first, then --env-file(s), then -e: a later value of a key replaces an earlier
  * one where it stands; -e K and a bare K in a file take husk's own value, dropped if unset. */
 START_TEST(test_env_order) {
@@ -391,6 +416,7 @@ int main(void) {
   tcase_add_test(tc, test_create_gives_none);
   tcase_add_test(tc, test_resolv_conf);
   tcase_add_test(tc, test_config_mount_wins_and_readonly_root);
+  tcase_add_test(tc, test_readonly_filesystem_rootfs);
   tcase_add_test(tc, test_env_order);
   tcase_add_test(tc, test_bad_env_file_and_secret);
   tcase_add_test(tc, test_secret_for_non_root_user);
