@@ -317,8 +317,8 @@ int parse_user(const char *text, struct run_options *o, struct husk_error **err)
   uint32_t uid, gid = 0;
   if (parse_id(text, colon ? (size_t)(colon - text) : strlen(text), &uid) < 0 ||
       (colon && parse_id(colon + 1, strlen(colon + 1), &gid) < 0))
-    return husk_error_set(err, EINVAL,
-                          "--user: expected USER[:GROUP] (names or numbers), not \"%s\"", text);
+    return husk_error_set(err, EINVAL, "--user: expected USER[:GROUP] (names or numbers), not \"%s\"",
+                          text);
   o->user_set = true;
   o->uid = uid;
   o->group_set = colon != NULL;

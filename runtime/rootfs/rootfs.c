@@ -352,8 +352,8 @@ static int attach_cgroup_dir(int fd, const char *host_dir, bool rdonly, struct h
   struct mount_attr attr = {.attr_set = (rdonly ? MOUNT_ATTR_RDONLY : 0) | MOUNT_ATTR_NOSUID |
                                         MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC};
   long r = syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr);
-  TRACE(r, "cgroup: as the config's cgroup mount asks",
-        "mount_setattr(tree, %sNOSUID|NODEV|NOEXEC)", rdonly ? "RDONLY|" : "");
+  TRACE(r, "cgroup: as the config's cgroup mount asks", "mount_setattr(tree, %sNOSUID|NODEV|NOEXEC)",
+        rdonly ? "RDONLY|" : "");
   if (r < 0)
     return husk_error_sys(err, "mount_setattr %s", host_dir);
   r = syscall(SYS_move_mount, tree, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
@@ -837,9 +837,8 @@ static int chroot_root(const char *rootfs, bool move, struct husk_error **err) {
   if (move && do_mount(".", "/", NULL, MS_MOVE, NULL, "--no-pivot: move the rootfs over /") < 0)
     return husk_error_sys(err, "move %s to /", rootfs);
   r = chroot(".");
-  TRACE(r,
-        move ? "--no-pivot: make it the root directory"
-             : "no mount namespace of its own: only the root directory changes",
+  TRACE(r, move ? "--no-pivot: make it the root directory"
+                : "no mount namespace of its own: only the root directory changes",
         "chroot(\".\")");
   if (r < 0)
     return husk_error_sys(err, "chroot %s", rootfs);
@@ -1056,6 +1055,7 @@ int rootfs_unmount_under(const char *dir, struct husk_error **err) {
       first_error = errno;
   }
   if (first_error)
-    return husk_error_errno(err, first_error, "unmount what the container mounted under %s", dir);
+    return husk_error_errno(err, first_error, "unmount what the container mounted under %s",
+                            dir);
   return (int)n;
 }

@@ -25,15 +25,15 @@ int rootfs_mount_overlay(const char *target, const struct rootfs_overlay *o,
                          struct husk_error **err);
 
 /* Before pivot_root: make the mount tree private (or as linux.rootfsPropagation says),
- * bind the rootfs onto itself or mount its overlay (both only with own_mount_ns: the container has
- * a mount namespace, new or joined), perform every entry of spec->mounts inside it (targets are
+ * bind the rootfs onto itself or mount its overlay (both only with own_mount_ns: the container has a mount
+ * namespace, new or joined), perform every entry of spec->mounts inside it (targets are
  * resolved inside the rootfs and mounted through an fd), build /dev (default device nodes,
  * linux.devices, the fd/stdin/stdout/stderr/ptmx symlinks, /dev/pts and /dev/shm when the
  * config mounts none). rootfs is the absolute host path of the root directory. */
 struct cgroup;
 struct rootfs_options {
-  bool in_user_ns;             /* a new user namespace: device nodes are bound, not made */
-  bool own_mount_ns;           /* the container has a mount namespace (new or joined) */
+  bool in_user_ns;   /* a new user namespace: device nodes are bound, not made */
+  bool own_mount_ns; /* the container has a mount namespace (new or joined) */
   const struct cgroup *cgroup; /* the container's, shown at its cgroup mount; may be NULL */
   bool cgroup_ns;              /* it has a cgroup namespace: on v2, cgroup2 shows its root */
   const struct rootfs_overlay *overlay; /* an image's layers: mounted at rootfs first */
@@ -65,8 +65,8 @@ int rootfs_open_in_root(int root_fd, const char *path, int flags, bool create, b
                         struct husk_error **err);
 /* The same, always by the component walk that stands in for openat2 on kernels before 5.6
  * (exposed so the tests can exercise it on any kernel). */
-int rootfs_open_in_root_walk(int root_fd, const char *path, int flags, bool create, bool create_dir,
-                             struct husk_error **err);
+int rootfs_open_in_root_walk(int root_fd, const char *path, int flags, bool create,
+                             bool create_dir, struct husk_error **err);
 
 /* rootfs_copyup.c: copy what the directory lower holds into upper (the tmpfs mounted over it,
  * for "tmpcopyup"), owners, modes and times included; upper takes lower's mode. */
@@ -74,6 +74,7 @@ int rootfs_copy_up(int lower, int upper, struct husk_error **err);
 /* Lay a layer (an unpacked directory with overlay whiteouts) over root, as overlayfs would
  * show it: for a kernel without overlayfs. */
 int rootfs_copy_layer(int layer, int root, struct husk_error **err);
+
 
 /* "MS_NOSUID|MS_NODEV|..." for tracing. */
 const char *mount_flags_to_string(unsigned long flags, char *buf, size_t len);

@@ -9,8 +9,8 @@
  *     container's state directory, whatever the runtime's umask was. */
 #include "harness.h"
 
-#include <dirent.h>
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <libgen.h>
@@ -107,8 +107,9 @@ static struct h_result rt_copy(const char *copy, int leak_fd, const char *arg, .
 }
 
 static bool same_file(const char *a, const char *b) {
-  _h_result_ struct h_result r = h_proc_wait(
-      h_spawn((char *const[]){"/usr/bin/cmp", "-s", (char *)a, (char *)b, NULL}, -1), H_TIMEOUT_MS);
+  _h_result_ struct h_result r =
+      h_proc_wait(h_spawn((char *const[]){"/usr/bin/cmp", "-s", (char *)a, (char *)b, NULL}, -1),
+                  H_TIMEOUT_MS);
   return r.status == 0;
 }
 
@@ -121,11 +122,10 @@ static bool same_file(const char *a, const char *b) {
 #define ATTACKER                                                                                   \
   "mkfifo /tmp/hold; touch /tmp/report; "                                                          \
   "while :; do for d in /proc/[0-9]*; do "                                                         \
-  "case \"$(tr '\\0' ' ' < $d/cmdline 2>/dev/null)\" in '/proc/self/exe '*) ;; *) continue;; "     \
-  "esac; "                                                                                         \
+  "case \"$(tr '\\0' ' ' < $d/cmdline 2>/dev/null)\" in '/proc/self/exe '*) ;; *) continue;; esac; " \
   "( exec 3< $d/exe || exit 0; echo \"caught $(readlink /proc/self/fd/3)\" >> /tmp/report; "       \
   "cat /tmp/hold > /dev/null & i=0; while [ $i -lt 100 ]; do "                                     \
-  "if printf '#!/bin/sh\\necho OVERWRITTEN-FROM-CONTAINER\\n' > /proc/self/fd/3 2>/dev/null; "     \
+  "if printf '#!/bin/sh\\necho OVERWRITTEN-FROM-CONTAINER\\n' > /proc/self/fd/3 2>/dev/null; "    \
   "then echo written >> /tmp/report; break; fi; sleep 0.05; i=$((i+1)); done ) ; "                 \
   "done; sleep 0.01; done"
 
