@@ -151,6 +151,8 @@ int etc_add_secret(struct service_files *f, const char *arg, struct husk_error *
     r = secret_parse_kv(arg, &file, &name, err);
   else if (eq) {
     name = strndup(arg, (size_t)(eq - arg));
+    if (!name)
+      abort();
     file = xstrdup(eq + 1);
   } else
     file = xstrdup(arg);
