@@ -22,6 +22,7 @@
 #include "base/log.h"
 #include "base/utils.h"
 #include "cgroups/cgroups.h"
+#include "etc_files.h"
 #include "hooks.h"
 #include "image/image_spec.h"
 #include "image/store.h"
@@ -48,6 +49,7 @@ struct create_ctx {
   char *bundle;
   char *rootfs;
   int state_fd;
+  char *state_dir; /* its absolute path: bind sources for the files husk writes there */
   int fifo_fd;
   int sync_fds[2];
   int console_fd;
@@ -135,6 +137,7 @@ static void create_ctx_release(struct create_ctx *c, bool failed) {
   free(c->bundle);
   free(c->rootfs);
   free(c->storage);
+  free(c->state_dir);
   free((char *)c->overlay.upper);
   free((char *)c->overlay.work);
   closep(&c->store_use_fd);
@@ -178,6 +181,36 @@ static int apply_network(struct create_ctx *c, struct husk_error **err) {
     json_array_append_new(nss, json_pack("{s:s}", "type", "network"));
   spec_free(TAKE_PTR(c->spec));
   return spec_parse_json(doc, &c->spec, err);
+}
+
+/* run -e and --env-file over process.env, as docker merges them over an image's Env: a key
+ * already there keeps its place with the new value, a new one is appended. */
+static int apply_env(struct create_ctx *c, struct husk_error **err) {
+  _cleanup_json_ json_t *env = json_array();
+  for (const char **e = c->spec->process->env; *e; e++)
+    json_array_append_new(env, json_string(*e));
+  for (char *const *kv = c->opts->env; *kv; kv++) {
+    size_t key_len = strcspn(*kv, "=");
+    json_t *entry = json_string(*kv);
+    if (!entry) /* config.json is UTF-8: the value cannot be given to the process */
+      return husk_error_set(err, EINVAL, "environment variable %.*s: its value is not UTF-8",
+                            (int)key_len, *kv);
+    size_t i;
+    json_t *v;
+    bool replaced = false;
+    json_array_foreach(env, i, v) {
+      const char *s = json_string_value(v);
+      if (strncmp(s, *kv, key_len) == 0 && (s[key_len] == '=' || !s[key_len])) {
+        json_array_set_new(env, i, entry);
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced)
+      json_array_append_new(env, entry);
+  }
+  _cleanup_json_ json_t *patch = json_pack("{s:{s:O}}", "process", "env", env);
+  return patch_config(c, patch, err);
 }
 
 /* An image's container (its config names the image): the store is opened and the image
@@ -230,6 +263,8 @@ static int load_bundle(struct create_ctx *c, struct husk_error **err) {
     return r;
   if (!c->spec->process)
     return husk_error_set(err, EINVAL, "process: required to create a container");
+  if (c->opts->env && (r = apply_env(c, err)) < 0)
+    return r;
   const char *image = json_string_value(
       json_object_get(json_object_get(c->spec->doc, "annotations"), IMAGE_ANNOTATION));
   if (image)
@@ -509,6 +544,42 @@ static int make_exec_fifo(struct create_ctx *c, struct husk_error **err) {
   return 0;
 }
 
+/* husk run's /etc/hosts, /etc/hostname, /etc/resolv.conf and secrets (etc_files.h): written into
+ * the state directory now and bound like the config's own mounts. The hostname is the one the
+ * container's uts namespace gets: the config's, else the host's it starts with. */
+static int make_service_files(struct create_ctx *c, struct husk_error **err) {
+  if (!c->opts->service)
+    return 0;
+  _cleanup_free_ char *root = realpath(c->opts->root, NULL);
+  if (!root)
+    return husk_error_sys(err, "state root %s", c->opts->root);
+  c->state_dir = xasprintf("%s/%s", root, c->opts->id);
+  struct utsname u;
+  const char *hostname = c->spec->hostname ? c->spec->hostname
+                         : uname(&u) == 0  ? u.nodename
+                                           : "localhost";
+  /* Secrets belong to the process's user as the host sees it (through a new user namespace's
+   * mappings; in one joined by path, its ids as they are). */
+  const struct spec_linux *l = &c->spec->linux_;
+  const struct spec_user *user = &c->spec->process->user;
+  bool new_user_ns = (c->clone_flags & CLONE_NEWUSER) != 0;
+  uint32_t uid = user->uid, gid = user->gid;
+  if (c->opts->service->n_secrets &&
+      (!host_id(l->uid_mappings, l->n_uid_mappings, new_user_ns, user->uid, &uid) ||
+       !host_id(l->gid_mappings, l->n_gid_mappings, new_user_ns, user->gid, &gid)))
+    return husk_error_set(err, EINVAL,
+                          "--secret: process.user %u:%u is not mapped by linux.uidMappings and "
+                          "gidMappings",
+                          (unsigned)user->uid, (unsigned)user->gid);
+  _cleanup_json_ json_t *doc = json_incref(c->spec->doc);
+  int r = etc_files_make(c->opts->service, c->state_fd, c->state_dir, c->spec, hostname, uid, gid,
+                         c->image ? NULL : c->rootfs, doc, err);
+  if (r < 0)
+    return r;
+  spec_free(TAKE_PTR(c->spec));
+  return spec_parse_json(doc, &c->spec, err);
+}
+
 /* clone3 with the namespace flags and a pidfd; raw clone when the kernel lacks clone3.
  * With cgroup_fd >= 0 the init starts right in that cgroup (CLONE_INTO_CGROUP).
  * Returns 0 in the child. */
@@ -686,6 +757,7 @@ static _Noreturn void run_init(struct create_ctx *c) {
       .fifo_fd = c->fifo_fd,
       .console_fd = c->console_fd,
       .state_fd = c->state_fd,
+      .state_dir = c->state_dir,
       .preserve_fds = c->opts->preserve_fds,
       .no_pivot = c->opts->no_pivot,
       .no_new_keyring = c->opts->no_new_keyring,
@@ -884,6 +956,8 @@ int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret
   test_stop_at("create:state-dir");
   if (r >= 0)
     r = c.journal_fd = journal_open(c.state_fd, err);
+  if (r >= 0)
+    r = make_service_files(&c, err);
   if (r >= 0 && c.image)
     r = make_image_storage(&c, err);
   if (r >= 0)

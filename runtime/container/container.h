@@ -30,7 +30,7 @@ struct create_options {
   bool no_new_keyring;
   bool no_cgroup;             /* --cgroup-manager disabled: no cgroup, no limits */
   enum network_mode network;  /* run --network: replaces config.json's network namespace */
-  char *const *pasta_args;     /* --network pasta: its -t/-u options (NULL-terminated) */
+  char *const *pasta_args;    /* --network pasta: its -t/-u options (NULL-terminated) */
   int terminal_fd;            /* > 2: a socket (run's socketpair) the pty master goes to when
                                  process.terminal is set and no console_socket is given */
   const json_t *config_patch; /* merged into config.json in memory (run -m, -u, ...); NULL: none */
@@ -40,7 +40,13 @@ struct create_options {
   const char *storage;        /* the image store (--storage); NULL: store_default_root() */
   const char *user_name;      /* run -u NAME[:GROUP]: process.user from the rootfs's
                                  /etc/passwd and /etc/group; NULL: none */
-  bool reuse_state_dir;       /* a restart in place: <root>/<id> exists (container_reset) */
+  const struct service_files *service; /* husk run: /etc/hosts, /etc/hostname, /etc/resolv.conf
+                                          and secrets made for it (etc_files.h); NULL: none,
+                                          as with runc (create) */
+  char *const *env;                    /* run -e, --env-file: K=V over process.env, in order, each
+                                          replacing its key's entry where it is, else appended;
+                                          NULL-terminated; NULL: none */
+  bool reuse_state_dir; /* a restart in place: <root>/<id> exists (container_reset) */
   /* husk run: the container dies with its monitor, the init's parent (a monitor cannot be
    * replaced: only the parent reaps the init and learns its exit status). The monitor is the
    * caller, or with monitor_is_parent the caller's parent (the init is cloned with

@@ -75,6 +75,24 @@ static int join_namespaces(struct init_args *a, struct husk_error **err) {
   return 0;
 }
 
+/* The files husk wrote into the state directory for the config's bind mounts (/etc/hosts, secrets:
+ * etc_files.h) are opened now: by path in the container's mount namespace (a mount seen through
+ * an fd from another namespace cannot be bound), and before the init becomes root of a user
+ * namespace, whose ids cannot search the owner-only state directory. */
+static void open_state_sources(struct init_args *a) {
+  if (!a->state_dir)
+    return;
+  size_t n = a->spec->n_mounts, len = strlen(a->state_dir);
+  a->source_fds = xcalloc(n ? n : 1, sizeof(int));
+  for (size_t i = 0; i < n; i++) {
+    const char *src = a->spec->mounts[i].source;
+    a->source_fds[i] = -1;
+    if (src && strncmp(src, a->state_dir, len) == 0 && src[len] == '/' &&
+        !strchr(src + len + 1, '/'))
+      a->source_fds[i] = open(src, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  }
+}
+
 /* In a new user namespace the init has every capability but no mapped uid until the parent
  * has written the maps; then it becomes root there (as in a joined one). */
 static int become_root(struct init_args *a, struct husk_error **err) {
@@ -155,7 +173,8 @@ static int build_rootfs(struct init_args *a, struct husk_error **err) {
                                     .own_mount_ns = own_mount_ns,
                                     .cgroup = a->cgroup,
                                     .cgroup_ns = spec_namespace(a->spec, CLONE_NEWCGROUP) != NULL,
-                                    .overlay = a->overlay};
+                                    .overlay = a->overlay,
+                                    .source_fds = a->source_fds};
   int r = rootfs_prepare(a->spec, a->rootfs, &ro, err);
   if (r >= 0)
     r = make_cwd(a, err);
@@ -262,6 +281,8 @@ _Noreturn void init_main(struct init_args *a) {
     r = cgroup_add_self(a->join_cgroup, &err);
   if (r >= 0)
     r = join_namespaces(a, &err);
+  if (r >= 0)
+    open_state_sources(a);
   if (r >= 0)
     r = become_root(a, &err);
   if (r >= 0 && a->unshare_cgroupns)

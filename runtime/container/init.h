@@ -21,6 +21,9 @@ struct init_args {
   bool dies_with_parent; /* for good: the parent is the container's monitor */
   int console_fd;       /* connected --console-socket when process.terminal; else -1 */
   int state_fd;         /* the locked state dir: closed at once, or start would wait on it */
+  const char *state_dir; /* its absolute path when husk wrote bind sources there; else NULL */
+  int *source_fds;      /* per config mount: its source opened by the init (open_state_sources),
+                           or -1 */
   int ns_fds[8];        /* namespaces to join, indexed by ns_type_index(); -1 when none */
   int preserve_fds;     /* fds 3 .. 3+preserve_fds-1 reach the process */
   bool no_pivot;

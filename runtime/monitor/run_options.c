@@ -1,8 +1,10 @@
-/* run_options.c: `husk run`'s own flags (docker-run-like conveniences, health checks,
- * --wait-healthy), its two operand forms, and the config.json patch the conveniences make. */
+/* run_options.c: `husk run`'s own flags (docker-run-like conveniences, the environment, the
+ * files a service expects, health checks, --wait-healthy), and the config.json patch the
+ * conveniences make. */
 #include "run_options.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
@@ -20,11 +22,6 @@
 
 void run_options_init(struct run_options *o) { *o = (struct run_options){.stop_timeout = -1}; }
 
-void run_options_free(struct run_options *o) {
-  health_overrides_free(&o->health);
-  port_list_free(&o->ports);
-}
-
 static int parse_network(const char *arg, struct run_options *o, struct husk_error **err) {
   static const struct {
     const char *name;
@@ -37,12 +34,142 @@ static int parse_network(const char *arg, struct run_options *o, struct husk_err
   for (size_t i = 0; i < ARRAY_SIZE(modes); i++)
     if (strcmp(arg, modes[i].name) == 0) {
       o->network = modes[i].mode;
+      /* and what /etc/hosts and /etc/resolv.conf are for */
+      o->service.network = o->network == NETWORK_HOST   ? ETC_NETWORK_HOST
+                           : o->network == NETWORK_NONE ? ETC_NETWORK_NONE
+                                                        : ETC_NETWORK_PRIVATE;
       return 0;
     }
   return husk_error_set(err, EINVAL,
                         "--network: \"%s\" is not a network husk has: private (the default: "
                         "its own namespace with lo), none, host or pasta",
                         arg);
+}
+
+/* Environment values may be secrets: wiped before they are freed. */
+static void env_list_free(char **list, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    explicit_bzero(list[i], strlen(list[i]));
+    free(list[i]);
+  }
+  free(list);
+}
+
+void run_options_free(struct run_options *o) {
+  health_overrides_free(&o->health);
+  service_files_free(&o->service);
+  env_list_free(o->env_files, o->n_env_files);
+  env_list_free(o->env_flags, o->n_env_flags);
+  port_list_free(&o->ports);
+}
+
+static void env_list_add(char ***list, size_t *n, char *entry) {
+  *list = xrealloc(*list, (*n + 1) * sizeof(**list));
+  (*list)[(*n)++] = entry;
+}
+
+/* NAME alone: husk's own value, as docker takes the client's; false when it has none. */
+static bool env_from_own(const char *name, char ***list, size_t *n) {
+  const char *v = getenv(name);
+  if (v)
+    env_list_add(list, n, xasprintf("%s=%s", name, v));
+  return v != NULL;
+}
+
+int env_file_parse(const char *path, const char *text, char ***list, size_t *n,
+                   struct husk_error **err) {
+  static const char blanks[] = " \t\n\v\f\r";
+  const char *p = text;
+  if (str_has_prefix(p, "\xef\xbb\xbf")) /* a UTF-8 byte order mark */
+    p += 3;
+  for (unsigned line = 1; *p; line++) {
+    size_t len = strcspn(p, "\n");
+    const char *next = p + len + (p[len] == '\n');
+    if (len && p[len - 1] == '\r') /* CRLF line ends */
+      len--;
+    size_t lead = 0;
+    while (lead < len && strchr(blanks, p[lead]))
+      lead++;
+    const char *entry = p + lead;
+    len -= lead;
+    p = next;
+    if (!len || entry[0] == '#')
+      continue;
+    const char *eq = memchr(entry, '=', len);
+    size_t name_len = eq ? (size_t)(eq - entry) : len;
+    if (name_len == 0)
+      return husk_error_set(err, EINVAL, "--env-file %s:%u: no variable name before '='", path,
+                            line);
+    for (size_t i = 0; i < name_len; i++)
+      if (strchr(blanks, entry[i]) || !entry[i])
+        return husk_error_set(err, EINVAL, "--env-file %s:%u: variable '%.*s' contains whitespaces",
+                              path, line, (int)name_len, entry);
+    if (eq) {
+      env_list_add(list, n, strndup(entry, len));
+      if (!(*list)[*n - 1])
+        abort();
+      continue;
+    }
+    _cleanup_free_ char *name = strndup(entry, name_len);
+    if (!name)
+      abort();
+    env_from_own(name, list, n);
+  }
+  return 0;
+}
+
+static int parse_env_file(const char *path, struct run_options *o, struct husk_error **err) {
+  _cleanup_free_ char *text = NULL;
+  int r = read_file_at(AT_FDCWD, path, HUSK_FILE_MAX, &text, err);
+  if (r < 0)
+    return husk_error_wrap(err, "--env-file");
+  r = env_file_parse(path, text, &o->env_files, &o->n_env_files, err);
+  explicit_bzero(text, strlen(text));
+  return r;
+}
+
+/* -e K=V, or -e K for husk's own value (dropped when unset, as docker does). */
+static int parse_env_flag(const char *arg, struct run_options *o, struct husk_error **err) {
+  const char *eq = strchr(arg, '=');
+  if (!*arg || eq == arg)
+    return husk_error_set(err, EINVAL, "--env: invalid environment variable: no name before '='");
+  if (eq)
+    env_list_add(&o->env_flags, &o->n_env_flags, xstrdup(arg));
+  else
+    env_from_own(arg, &o->env_flags, &o->n_env_flags);
+  return 0;
+}
+
+char **run_options_env(const struct run_options *o) {
+  size_t n = o->n_env_files + o->n_env_flags;
+  if (!n)
+    return NULL;
+  char **env = xcalloc(n + 1, sizeof(*env));
+  for (size_t i = 0; i < o->n_env_files; i++)
+    env[i] = o->env_files[i];
+  for (size_t i = 0; i < o->n_env_flags; i++)
+    env[o->n_env_files + i] = o->env_flags[i];
+  return env;
+}
+
+/* Docker's rule for --hostname (RFC 1123 labels), within what sethostname takes. */
+static int parse_hostname(const char *arg, struct run_options *o, struct husk_error **err) {
+  size_t len = strlen(arg);
+  bool ok = len > 0 && len <= 64;
+  for (size_t i = 0, label = 0; ok && i <= len; i++) {
+    char ch = arg[i];
+    if (ch == '.' || !ch) {
+      ok = label > 0 && arg[i - 1] != '-';
+      label = 0;
+    } else {
+      ok = isalnum((unsigned char)ch) || (ch == '-' && label > 0);
+      label++;
+    }
+  }
+  if (!ok)
+    return husk_error_set(err, EINVAL, "--hostname: invalid hostname format: %s", arg);
+  o->hostname = arg;
+  return 0;
 }
 
 /* The health flags go to health.c under their own names. */
@@ -117,6 +244,12 @@ int run_parse_option(int c, const char *arg, struct run_options *o, struct husk_
   case RUN_OPT_WAIT_HEALTHY: return parse_wait_healthy(arg, o, err);
   case 'p': return port_parse(arg, &o->ports, err);
   case RUN_OPT_NETWORK: return parse_network(arg, o, err);
+  case RUN_OPT_HOSTNAME: return parse_hostname(arg, o, err);
+  case RUN_OPT_ADD_HOST: return etc_add_host(&o->service, arg, err);
+  case RUN_OPT_DNS: return etc_add_dns(&o->service, arg, err);
+  case 'e': return parse_env_flag(arg, o, err);
+  case RUN_OPT_ENV_FILE: return parse_env_file(arg, o, err);
+  case RUN_OPT_SECRET: return etc_add_secret(&o->service, arg, err);
   default: return 1;
   }
 }
@@ -129,6 +262,8 @@ json_t *run_config_patch(const struct run_options *o) {
       json_object_set_new(user, "gid", json_integer((json_int_t)o->gid));
     json_object_set_new(patch, "process", json_pack("{s:o}", "user", user));
   }
+  if (o->hostname)
+    json_object_set_new(patch, "hostname", json_string(o->hostname));
   if (o->memory > 0)
     json_object_set_new(
         patch, "linux",

@@ -1,6 +1,8 @@
 /* run_options.h: what `husk run` takes beyond create's options: docker-run-like conveniences
- * (--name, -m, -u, --stop-signal, --stop-timeout, --rm), the health check flags and
- * --wait-healthy, and the in-memory config.json patch the conveniences make. Pure parsing. */
+ * (--name, -m, -u, --stop-signal, --stop-timeout, --rm), the environment (-e, --env-file), the
+ * files a service expects (--hostname, --add-host, --dns, --secret: container/etc_files.h), the
+ * health check flags and --wait-healthy, and the in-memory config.json patch the conveniences
+ * make. Parsing only (env files and secrets are read when their flag is). */
 #pragma once
 
 #include <getopt.h>
@@ -10,6 +12,7 @@
 #include <sys/types.h>
 
 #include "container/container.h"
+#include "container/etc_files.h"
 #include "health.h"
 #include "ports.h"
 #include "spec/annotations.h"
@@ -33,8 +36,14 @@ struct run_options {
   bool wait_healthy;               /* --wait-healthy[=TIMEOUT] */
   int64_t wait_healthy_timeout_ns; /* 0: no limit */
   /* published ports and the network (ports.h) */
-  struct port_list ports;    /* -p, in order */
-  enum network_mode network; /* --network; NETWORK_CONFIG: not given */
+  struct port_list ports;       /* -p, in order */
+  enum network_mode network;    /* --network; NETWORK_CONFIG: not given */
+  const char *hostname;         /* --hostname; NULL: the config's */
+  struct service_files service; /* --add-host, --dns, --secret (and the network they are for) */
+  char **env_files;             /* --env-file's K=V entries, in order */
+  size_t n_env_files;
+  char **env_flags; /* -e/--env's, in order */
+  size_t n_env_flags;
 };
 
 void run_options_init(struct run_options *o);
@@ -58,6 +67,11 @@ enum {
   RUN_OPT_NO_HEALTHCHECK,
   /* the network */
   RUN_OPT_NETWORK,
+  RUN_OPT_HOSTNAME,
+  RUN_OPT_ADD_HOST,
+  RUN_OPT_DNS,
+  RUN_OPT_ENV_FILE,
+  RUN_OPT_SECRET,
 };
 #define RUN_LONG_OPTIONS                                                                           \
   {"name", required_argument, NULL, RUN_OPT_NAME}, {"memory", required_argument, NULL, 'm'},       \
@@ -72,21 +86,38 @@ enum {
       {"health-start-interval", required_argument, NULL, RUN_OPT_HEALTH_START_INTERVAL},           \
       {"health-retries", required_argument, NULL, RUN_OPT_HEALTH_RETRIES},                         \
       {"health-on-failure", required_argument, NULL, RUN_OPT_HEALTH_ON_FAILURE},                   \
-      {"no-healthcheck", no_argument, NULL, RUN_OPT_NO_HEALTHCHECK}, /* the network */             \
+      {"no-healthcheck", no_argument, NULL, RUN_OPT_NO_HEALTHCHECK},                               \
+      {"hostname", required_argument, NULL, RUN_OPT_HOSTNAME},                                     \
+      {"add-host", required_argument, NULL, RUN_OPT_ADD_HOST},                                     \
+      {"dns", required_argument, NULL, RUN_OPT_DNS}, {"env", required_argument, NULL, 'e'},        \
+      {"env-file", required_argument, NULL, RUN_OPT_ENV_FILE},                                     \
+      {"secret", required_argument, NULL, RUN_OPT_SECRET},                                         \
       {"publish", required_argument, NULL, 'p'}, {                                                 \
     "network", required_argument, NULL, RUN_OPT_NETWORK                                            \
   }
-#define RUN_SHORT_OPTIONS "m:u:p:"
+#define RUN_SHORT_OPTIONS "m:u:e:p:"
 #define RUN_OPTIONS_USAGE                                                                          \
   "[--name NAME] [-m|--memory SIZE] [-u|--user UID[:GID]] [--stop-signal SIG] "                    \
   "[--stop-timeout SECONDS] [--rm] [--wait-healthy[=TIMEOUT]] [--health-cmd CMD] "                 \
   "[--health-interval D] [--health-timeout D] [--health-start-period D] "                          \
   "[--health-start-interval D] [--health-retries N] [--health-on-failure "                         \
-  "none|kill|restart|stop] [--no-healthcheck] [-p|--publish [IP:][HOSTPORT:]PORT[/udp]] "          \
-  "[--network private|none|host|pasta]"
+  "none|kill|restart|stop] [--no-healthcheck] [--hostname NAME] [--add-host NAME:IP] "             \
+  "[--dns IP] [-e|--env K[=V]] [--env-file FILE] [--secret NAME=FILE] "                            \
+  "[-p|--publish [IP:][HOSTPORT:]PORT[/udp]] [--network private|none|host|pasta]"
 
 /* Apply one of run's own options (arg is getopt's optarg): 0 taken, 1 not one of them, <0 bad. */
 int run_parse_option(int c, const char *arg, struct run_options *o, struct husk_error **err);
+
+/* Docker's env file (--env-file), its text: K=V lines, K alone taking husk's own value (left
+ * out when husk has none), '#' comment lines and blank lines skipped, leading blanks dropped, no
+ * quotes. Appends the entries to *list; an invalid line is an error naming path:line (never
+ * the value). */
+int env_file_parse(const char *path, const char *text, char ***list, size_t *n,
+                   struct husk_error **err);
+
+/* The environment run's flags give the process, NULL-terminated (--env-file's first, then
+ * -e's: later wins); NULL when none. The entries are o's: the caller frees the array only. */
+char **run_options_env(const struct run_options *o);
 
 /* The JSON merge patch -m, -u, --stop-signal and --stop-timeout make to config.json (applied
  * in memory, the bundle stays as it is); NULL when they make none. */

@@ -496,8 +496,9 @@ static int mount_tmpfs_copyup(const struct spec_mount *m, int root_fd, const cha
   return 0;
 }
 
-static int mount_entry(const struct spec_mount *m, int root_fd, const char *mount_label,
-                       const struct cgroup_view *cgv, struct husk_error **err) {
+static int mount_entry(const struct spec_mount *m, int source_fd, int root_fd,
+                       const char *mount_label, const struct cgroup_view *cgv,
+                       struct husk_error **err) {
   _cleanup_free_ char *dest = clean_path(m->destination);
   struct mount_opts o = {0};
   int r = parse_mount_options(m->options, &o, err);
@@ -522,12 +523,14 @@ static int mount_entry(const struct spec_mount *m, int root_fd, const char *moun
   if (special && (r = check_not_symlink(root_fd, dest, err)) < 0)
     return r;
   bool is_file = false;
+  char src_fd_path[32];
+  const char *source = source_fd >= 0 ? fd_path(source_fd, src_fd_path) : m->source;
   if (bind) {
     /* A relative source is relative to the bundle, and init chdir()s there before calling. */
     struct stat st;
     if (!m->source)
       return husk_error_set(err, EINVAL, "bind mount without a source");
-    if (stat(m->source, &st) < 0)
+    if (stat(source, &st) < 0)
       return husk_error_sys(err, "stat source %s", m->source);
     is_file = !S_ISDIR(st.st_mode);
   }
@@ -541,8 +544,7 @@ static int mount_entry(const struct spec_mount *m, int root_fd, const char *moun
   char p[32];
   _cleanup_free_ char *why = xasprintf("mount the config's %s", dest);
   if (bind) {
-    if (do_mount(m->source, fd_path(target, p), "bind", MS_BIND | (o.flags & MS_REC), NULL, why) <
-        0)
+    if (do_mount(source, fd_path(target, p), "bind", MS_BIND | (o.flags & MS_REC), NULL, why) < 0)
       return husk_error_sys(err, "bind %s", m->source);
     if (o.flags & BIND_REMOUNT_FLAGS) {
       _cleanup_close_ int fd = reopen(root_fd, dest, 0, err);
@@ -807,7 +809,8 @@ int rootfs_prepare(const struct spec *spec, const char *rootfs, const struct roo
   if (!dev && (r = mount_default_dev(root_fd, err)) < 0)
     return r;
   for (size_t i = 0; i < spec->n_mounts; i++)
-    if (mount_entry(&spec->mounts[i], root_fd, spec->linux_.mount_label, &cgv, err) < 0)
+    if (mount_entry(&spec->mounts[i], ro->source_fds ? ro->source_fds[i] : -1, root_fd,
+                    spec->linux_.mount_label, &cgv, err) < 0)
       return husk_error_wrap(err, "mounts[%zu] (%s)", i, spec->mounts[i].destination);
   /* A bind of the host's /dev brings its own nodes, links and instances. */
   if (!(dev && is_bind(dev)) && (r = setup_dev(spec, root_fd, in_user_ns, err)) < 0)

@@ -37,6 +37,8 @@ struct rootfs_options {
   const struct cgroup *cgroup; /* the container's, shown at its cgroup mount; may be NULL */
   bool cgroup_ns;              /* it has a cgroup namespace: on v2, cgroup2 shows its root */
   const struct rootfs_overlay *overlay; /* an image's layers: mounted at rootfs first */
+  const int *source_fds; /* per spec->mounts[i]: its bind source opened already, bound through
+                            /proc/self/fd, or -1 for the path; NULL: all by path */
 };
 int rootfs_prepare(const struct spec *spec, const char *rootfs, const struct rootfs_options *o,
                    struct husk_error **err);

@@ -243,6 +243,9 @@ void fx_layer_busybox(struct fx_layer *l) {
                 "nogroup:x:65534:\n",
                 0644);
   fx_layer_text(l, "etc/hostname", "busybox\n", 0644);
+  /* what the tests read to know the image: husk run binds its own /etc/hostname over the
+   * image's, as docker run does */
+  fx_layer_text(l, "etc/image-name", "busybox\n", 0644);
   fx_layer_dir(l, "tmp", 01777, 0, 0);
   fx_layer_dir(l, "home", 0755, 0, 0);
   fx_layer_dir(l, "home/appuser", 0755, 1000, 1000);

@@ -497,7 +497,7 @@ START_TEST(test_load_oci_archive) {
   HUSK_ONLY();
   _h_free_ char *store = h_dir_new("store");
   _fx_image_ struct fx_image *img = fx_image_busybox();
-  json_object_set_new(fx_image_config(img), "Cmd", json_pack("[ss]", "cat", "/etc/hostname"));
+  json_object_set_new(fx_image_config(img), "Cmd", json_pack("[ss]", "cat", "/etc/image-name"));
   _h_free_ char *layout = layout_of(img, "webapp-layout", "3.1");
   _h_free_ char *src = h_dir_new("archives");
   _h_free_ char *tar = fmt("%s/webapp.tar", src);
@@ -612,7 +612,7 @@ START_TEST(test_load_docker_archive_without_names) {
   HUSK_ONLY();
   _h_free_ char *store = h_dir_new("store");
   _fx_image_ struct fx_image *img = fx_image_busybox();
-  json_object_set_new(fx_image_config(img), "Cmd", json_pack("[ss]", "cat", "/etc/hostname"));
+  json_object_set_new(fx_image_config(img), "Cmd", json_pack("[ss]", "cat", "/etc/image-name"));
   _h_free_ char *layout = layout_of(img, "nameless", NULL);
   fx_docker_manifest_write(img, layout, NULL);
   _h_free_ char *index = fmt("%s/index.json", layout), *oci = fmt("%s/oci-layout", layout);
@@ -864,7 +864,7 @@ START_TEST(test_prune) {
   _h_free_ char *idc_got = inspect_id(store, "svc:1");
   _h_free_ char *want_c = fmt("sha256:%s", idc);
   ck_assert_msg(strcmp(idc_got, want_c) == 0, "prune -a removed an image a container uses");
-  _h_result_ struct h_result e = RT(store, "exec", cid, "cat", "/etc/hostname");
+  _h_result_ struct h_result e = RT(store, "exec", cid, "cat", "/etc/image-name");
   ck_assert_msg(e.status == 0 && strcmp(e.out, "busybox\n") == 0,
                 "the container's root after prune -a: %d %s %s", e.status, e.out, e.err);
   remove_container(store, cid);
@@ -1059,7 +1059,7 @@ START_TEST(test_compressions_and_metadata) {
   struct fx_layer *n = fx_layer_new(FX_NONE);
   fx_layer_dir(n, "data", 0755, 0, 0);
   fx_layer_file(n, "data/n", "none\n", 5, 0750, 0, 50, 1600000001LL);
-  fx_layer_symlink(n, "data/link", "../etc/hostname");
+  fx_layer_symlink(n, "data/link", "../etc/image-name");
   fx_image_add_layer(img, n);
   _h_free_ char *layout = layout_of(img, "meta", "1");
   load_ok(store, layout, "Loaded image: meta:1\n");
@@ -1073,7 +1073,7 @@ START_TEST(test_compressions_and_metadata) {
   ck_assert_str_eq(r.out, "/data/z 600 1000 50 1600000000\n"
                           "/data/n 750 0 50 1600000001\n"
                           "/data/d 710 1000 1000\n"
-                          "zstd\nnone\n../etc/hostname\nbusybox\n1777\n");
+                          "zstd\nnone\n../etc/image-name\nbusybox\n1777\n");
 }
 END_TEST
 
@@ -1446,7 +1446,7 @@ START_TEST(test_two_containers_isolated) {
   load_ok(store, layout, "Loaded image: shared:1\n");
   _h_free_ char *chain = fx_image_chain_id(img, 0);
   _h_free_ char *layer_passwd = fmt("%s/layers/%s/etc/passwd", store, chain);
-  _h_free_ char *layer_hostname = fmt("%s/layers/%s/etc/hostname", store, chain);
+  _h_free_ char *layer_hostname = fmt("%s/layers/%s/etc/image-name", store, chain);
   _h_free_ char *passwd_before = h_read(layer_passwd);
   ck_assert_msg(passwd_before, "no %s", layer_passwd);
   int mounts_before = h_mount_count();
@@ -1469,11 +1469,11 @@ START_TEST(test_two_containers_isolated) {
 
   _h_result_ struct h_result wa =
       RT(store, "exec", a, "sh", "-c",
-         "echo a > /etc/mark-a && echo changed >> /etc/passwd && rm /etc/hostname");
+         "echo a > /etc/mark-a && echo changed >> /etc/passwd && rm /etc/image-name");
   ck_assert_msg(wa.status == 0, "exec a: %d %s", wa.status, wa.err);
   _h_result_ struct h_result wb = RT(store, "exec", b, "sh", "-c", "echo b > /etc/mark-b");
   ck_assert_msg(wb.status == 0, "exec b: %d %s", wb.status, wb.err);
-  const char *look = "ls /etc | grep mark; cat /etc/hostname 2>/dev/null || echo no-hostname; "
+  const char *look = "ls /etc | grep mark; cat /etc/image-name 2>/dev/null || echo no-hostname; "
                      "grep -c changed /etc/passwd; true";
   _h_result_ struct h_result sa = RT(store, "exec", a, "sh", "-c", look);
   ck_assert_msg(sa.status == 0, "exec a: %d %s", sa.status, sa.err);
@@ -1486,7 +1486,7 @@ START_TEST(test_two_containers_isolated) {
   _h_free_ char *passwd_after = h_read(layer_passwd);
   ck_assert_msg(passwd_after && strcmp(passwd_after, passwd_before) == 0,
                 "the layer's etc/passwd changed");
-  ck_assert_msg(h_exists(layer_hostname), "the layer's etc/hostname was deleted");
+  ck_assert_msg(h_exists(layer_hostname), "the layer's etc/image-name was deleted");
   _h_free_ char *layers = store_path(store, "layers");
   _h_free_ char *in_layers = find_named(layers, "mark-a");
   ck_assert_msg(!in_layers, "a container wrote into the layers: %s", in_layers);
@@ -1929,7 +1929,7 @@ START_TEST(test_run_and_create_from_source) {
   HUSK_ONLY();
   _h_free_ char *store = h_dir_new("store");
   _fx_image_ struct fx_image *img = fx_image_busybox();
-  json_object_set_new(fx_image_config(img), "Cmd", json_pack("[ss]", "cat", "/etc/hostname"));
+  json_object_set_new(fx_image_config(img), "Cmd", json_pack("[ss]", "cat", "/etc/image-name"));
   _h_free_ char *layout = layout_of(img, "direct", "1.0");
   _h_free_ char *id = fx_image_id(img);
   _h_free_ char *src = fmt("oci:%s:1.0", layout);
@@ -1954,7 +1954,7 @@ START_TEST(test_run_and_create_from_source) {
   _h_result_ struct h_result s = RT(store2, "start", cid2);
   ck_assert_msg(s.status == 0, "start: %d %s", s.status, s.err);
   ck_assert(h_wait_status(cid2, "running", 5000));
-  _h_result_ struct h_result e = RT(store2, "exec", cid2, "cat", "/etc/hostname");
+  _h_result_ struct h_result e = RT(store2, "exec", cid2, "cat", "/etc/image-name");
   ck_assert_msg(e.status == 0 && strcmp(e.out, "busybox\n") == 0, "exec: %d %s %s", e.status, e.out,
                 e.err);
   _h_free_ char *got2 = inspect_id(store2, "direct:1.0");
@@ -2003,7 +2003,7 @@ START_TEST(test_spec_image_then_create_bundle) {
   _h_result_ struct h_result st = RT(store, "start", cid);
   ck_assert_msg(st.status == 0, "start: %d %s", st.status, st.err);
   ck_assert_msg(wait_exec_ok(store, cid, "test -s /tmp/out", 10000), "the process did not run");
-  _h_result_ struct h_result e = RT(store, "exec", cid, "cat", "/tmp/out", "/etc/hostname");
+  _h_result_ struct h_result e = RT(store, "exec", cid, "cat", "/tmp/out", "/etc/image-name");
   ck_assert_msg(e.status == 0, "exec: %d %s", e.status, e.err);
   ck_assert_str_eq(e.out, "from-spec\nbusybox\n");
   _h_free_ char *dir = fmt("%s/containers/%s", store, cid);

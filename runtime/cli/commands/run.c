@@ -102,6 +102,11 @@ int cmd_run(int argc, char **argv, const struct global_options *g, struct husk_e
       r = run_parse_option(c, optarg, &ro, err);
     if (r != 0)
       return r < 0 ? r : command_bad_option(argv, RUN_USAGE, err);
+    /* ps shows a process's arguments to everyone, and a detached run's monitor lives as long
+     * as its container: -e's value (copied by now) is blanked in them. */
+    char *value = c == 'e' ? strchr(optarg, '=') : NULL;
+    if (value)
+      memset(value + 1, '*', strlen(value + 1));
   }
   _cleanup_free_ char *made_id = NULL;
   int r = run_take_operands(argc, argv, optind, RUN_USAGE, ro.name, g, &o, &target, &made_id, err);
@@ -121,6 +126,11 @@ int cmd_run(int argc, char **argv, const struct global_options *g, struct husk_e
   o.config_patch = patch;
   o.user_name = ro.user_name;
   o.network = ro.network;
+  /* Docker's /etc/hosts, /etc/hostname and /etc/resolv.conf, and --secret files; not for
+   * create, which engines drive as they drive runc. */
+  o.service = &ro.service;
+  _cleanup_free_ char **env = run_options_env(&ro);
+  o.env = env;
   /* -u UID[:GID] on an image is looked up in it too, as docker does: the gid and groups of
    * that uid's entry in its /etc/passwd. */
   _cleanup_free_ char *numeric_user = NULL;
