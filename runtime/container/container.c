@@ -924,6 +924,12 @@ static int hand_over(struct create_ctx *c, struct husk_error **err) {
   return r < 0 ? r : sync_expect(c->sync_fds[0], SYNC_RECORDED, err);
 }
 
+/* What create runs is not the bundle's config.json as it is on disk. */
+static bool config_changed(const struct create_options *o) {
+  return o->config_doc || (o->config_patch && json_object_size(o->config_patch) > 0) ||
+         o->user_name || o->env || o->service || o->network != NETWORK_CONFIG;
+}
+
 int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret_pidfd,
                      struct husk_error **err) {
   struct create_ctx c = {.opts = opts,
@@ -963,7 +969,7 @@ int container_create(const struct create_options *opts, pid_t *ret_pid, int *ret
   if (r >= 0)
     r = make_exec_fifo(&c, err);
   if (r >= 0)
-    r = hooks_save_config(c.state_fd, c.spec, err);
+    r = hooks_save_config(c.state_fd, c.spec, config_changed(opts), err);
   if (r >= 0)
     r = setup_cgroup(&c, err);
   if (r >= 0)

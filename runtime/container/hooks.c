@@ -210,8 +210,9 @@ int hooks_state_with_status(const char *state_json, const char *status, char **r
   return 0;
 }
 
-int hooks_save_config(int state_fd, const struct spec *spec, struct husk_error **err) {
-  if (!spec->hooks[HOOK_POSTSTART].n && !spec->hooks[HOOK_POSTSTOP].n)
+int hooks_save_config(int state_fd, const struct spec *spec, bool changed,
+                      struct husk_error **err) {
+  if (!changed && !spec->hooks[HOOK_POSTSTART].n && !spec->hooks[HOOK_POSTSTOP].n)
     return 0;
   /* The document husk parsed, not the file again: the bundle may change meanwhile. */
   _cleanup_free_ char *text = json_dumps(spec->doc, JSON_COMPACT);

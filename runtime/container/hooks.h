@@ -47,8 +47,11 @@ char *hooks_state_text(const struct container_state *st, enum container_status s
 int hooks_state_with_status(const char *state_json, const char *status, char **ret,
                             struct husk_error **err);
 
-/* Keep spec's config.json in the state directory when it has poststart or poststop hooks. */
-int hooks_save_config(int state_fd, const struct spec *spec, struct husk_error **err);
+/* Keep spec's config.json in the state directory (mode 0600: it may hold secrets in its env)
+ * when it has poststart or poststop hooks, or with changed: when it is not the bundle's file
+ * (run's flags, an image's config), so that exec and health probes start from what the
+ * container runs with. */
+int hooks_save_config(int state_fd, const struct spec *spec, bool changed, struct husk_error **err);
 
 /* Run the saved config's hooks of phase (poststart, poststop) with st's state in status;
  * failures are warnings. Nothing happens when create saved no config. */

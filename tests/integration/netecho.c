@@ -1,9 +1,10 @@
 /* netecho.c: an echo service put into test containers (linked statically: it runs in the
  * busybox rootfs), for the published-port tests; busybox has no UDP server and no concurrent
  * TCP echo.
- *   netecho tcp PORT   every connection's bytes back to it, many connections at once
- *   netecho udp PORT   every datagram back to its sender
- * It listens on 0.0.0.0 inside the container's own network namespace. */
+ *   netecho tcp PORT [ADDR]   every connection's bytes back to it, many connections at once
+ *   netecho udp PORT [ADDR]   every datagram back to its sender
+ * It listens on ADDR, by default 0.0.0.0 (inside a container's own network namespace);
+ * scripts/bench also runs it on the host's 127.0.0.1. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -14,11 +15,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+static const char *address = "0.0.0.0";
+
 static int bound(int type, int port) {
   int fd = socket(AF_INET, type, 0);
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  inet_pton(AF_INET, address, &a.sin_addr);
   if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
     perror("netecho: bind");
     exit(1);
@@ -44,10 +48,12 @@ static void echo_conn(int fd) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 3 || (strcmp(argv[1], "tcp") != 0 && strcmp(argv[1], "udp") != 0)) {
-    fprintf(stderr, "usage: netecho tcp|udp PORT\n");
+  if (argc < 3 || argc > 4 || (strcmp(argv[1], "tcp") != 0 && strcmp(argv[1], "udp") != 0)) {
+    fprintf(stderr, "usage: netecho tcp|udp PORT [ADDR]\n");
     return 2;
   }
+  if (argc == 4)
+    address = argv[3];
   int port = atoi(argv[2]);
   if (strcmp(argv[1], "udp") == 0) {
     int fd = bound(SOCK_DGRAM, port);

@@ -409,6 +409,24 @@ START_TEST(test_image_env_and_files) {
 }
 END_TEST
 
+/* docker exec starts from what the container runs with: run's -u and -e (held in memory, not
+ * in the bundle's config.json) hold for exec too, and for the health probe. */
+START_TEST(test_exec_sees_run_user_and_env) {
+  if (!h_is_husk())
+    return;
+  _h_free_ char *bundle = h_bundle_cmd("execenv", "exec sleep 1000");
+  _h_free_ char *id = h_id_new("execenv");
+  _h_result_ struct h_result r =
+      h_rt("run", "-d", "--name", id, "-u", "app", "-e", "FROM_RUN=yes", "--health-cmd",
+           "test \"$(id -u):$FROM_RUN\" = 1000:yes", "--health-interval", "200ms",
+           "--wait-healthy=20s", bundle, NULL);
+  ck_assert_msg(r.status == 0, "run -d: %d %s", r.status, r.err);
+  _h_result_ struct h_result e = h_rt("exec", id, "sh", "-c", "echo $(id -un) $FROM_RUN", NULL);
+  ck_assert_msg(e.status == 0 && strcmp(e.out, "app yes\n") == 0, "exec: %d %s %s", e.status, e.out,
+                e.err);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("service");
   TCase *tc = h_tcase("service");
@@ -422,6 +440,7 @@ int main(void) {
   tcase_add_test(tc, test_secret_for_non_root_user);
   tcase_add_test(tc, test_values_appear_nowhere);
   tcase_add_test(tc, test_image_env_and_files);
+  tcase_add_test(tc, test_exec_sees_run_user_and_env);
   suite_add_tcase(s, tc);
   return h_main(s);
 }

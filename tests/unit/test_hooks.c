@@ -311,14 +311,14 @@ START_TEST(test_saved_config) {
                                      "\"hooks\":{\"prestart\":[{\"path\":\"/bin/true\"}]}}",
                                      &without, &err),
                    0);
-  ck_assert_int_eq(hooks_save_config(dir, without, &err), 0);
+  ck_assert_int_eq(hooks_save_config(dir, without, false, &err), 0);
   ck_assert_int_ne(faccessat(dir, HOOKS_CONFIG_FILE, F_OK, 0), 0);
   struct container_state st = sample_state();
   hooks_run_saved(dir, &st, HOOK_POSTSTOP, STATUS_STOPPED); /* none saved: nothing runs */
   ck_assert_int_ne(access(out, F_OK), 0);
 
   ck_assert_int_eq(spec_parse_string(config, &with, &err), 0);
-  ck_assert_int_eq(hooks_save_config(dir, with, &err), 0);
+  ck_assert_int_eq(hooks_save_config(dir, with, false, &err), 0);
   ck_assert_int_eq(faccessat(dir, HOOKS_CONFIG_FILE, F_OK, 0), 0);
   hooks_run_saved(dir, &st, HOOK_POSTSTART, STATUS_RUNNING); /* no poststart hooks */
   ck_assert_int_ne(access(out, F_OK), 0);
