@@ -656,7 +656,8 @@ static void monitor_init(struct monitor *m, const struct create_options *co,
   health_init(&m->health);
   m->ports.n = ro->ports.n;
   m->ports.v = xcalloc(ro->ports.n + 1, sizeof(*m->ports.v));
-  memcpy(m->ports.v, ro->ports.v, ro->ports.n * sizeof(*m->ports.v));
+  if (ro->ports.n)
+    memcpy(m->ports.v, ro->ports.v, ro->ports.n * sizeof(*m->ports.v));
   m->probe.out_fd = -1;
   m->probe.ctl_fd = -1;
   for (size_t i = 0; i < MONITOR_MAX_CLIENTS; i++)

@@ -316,7 +316,8 @@ int forwarder_new(const struct port_list *l, int *fds, int epfd, uint64_t tag,
                   struct port_forwarder **ret, struct husk_error **err) {
   struct port_forwarder *f = xcalloc(1, sizeof(*f));
   f->l.v = xcalloc(l->n + 1, sizeof(*l->v));
-  memcpy(f->l.v, l->v, l->n * sizeof(*l->v));
+  if (l->n)
+    memcpy(f->l.v, l->v, l->n * sizeof(*l->v));
   f->l.n = l->n;
   f->fds = fds;
   f->epfd = epfd;

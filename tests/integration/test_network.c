@@ -145,7 +145,7 @@ START_TEST(test_publish_http_fetched_with_wget) {
   _h_free_ char *spec = fmt("127.0.0.1:%d:8000", port);
   run_detached(id, bundle, "-p", spec, NULL, NULL);
   _h_free_ char *url = fmt("http://127.0.0.1:%d/index.html", port);
-  char *argv[] = {"/usr/bin/wget", "-q", "-O-", url, NULL};
+  char *argv[] = {"/bin/busybox", "wget", "-q", "-O-", url, NULL};
   bool fetched = false;
   for (long long end = now_ms() + 10000; !fetched && now_ms() < end; sleep_ms(100)) {
     _h_result_ struct h_result r = h_proc_wait(h_spawn(argv, -1), 10000);
@@ -475,7 +475,7 @@ START_TEST(test_network_pasta) {
   h_write(page, "served-by-the-host\n");
   int hport = free_port();
   _h_free_ char *listen_on = fmt("127.0.0.1:%d", hport);
-  char *httpd[] = {"/usr/bin/busybox", "httpd", "-f", "-p", listen_on, "-h", www, NULL};
+  char *httpd[] = {"/bin/busybox", "httpd", "-f", "-p", listen_on, "-h", www, NULL};
   struct h_proc *server = h_spawn(httpd, -1);
   _h_free_ char *cmd =
       fmt("gw=$(ip route | awk '/^default/ {print $3}'); grep -v ' lo:' /proc/net/dev | grep -q : "
@@ -496,7 +496,7 @@ START_TEST(test_network_pasta) {
   _h_free_ char *spec = fmt("127.0.0.1:%d:8000", port);
   run_detached(sid, svc, "--network", "pasta", "-p", spec);
   _h_free_ char *url = fmt("http://127.0.0.1:%d/index.html", port);
-  char *argv[] = {"/usr/bin/wget", "-q", "-O-", url, NULL};
+  char *argv[] = {"/bin/busybox", "wget", "-q", "-O-", url, NULL};
   bool fetched = false;
   for (long long end = now_ms() + 10000; !fetched && now_ms() < end; sleep_ms(100)) {
     _h_result_ struct h_result w = h_proc_wait(h_spawn(argv, -1), 10000);
