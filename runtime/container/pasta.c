@@ -53,8 +53,10 @@ void pasta_stop(int state_fd) {
     TRACE(r, "stop the pasta that connected the container's network", "kill(%d, SIGKILL)",
           (int)pid);
     /* It is the monitor's (a subreaper's) child, or init's: wait until it is gone (a zombie
-     * is gone enough), a second at most. */
-    for (int i = 0; i < 200 && recorded_pasta(state_fd) == pid; i++) {
+     * is gone enough; its exit can take a while, letting go of the namespace and its memory),
+     * ten seconds at most. The pid file stays until then: the monitor and a delete may both
+     * be here at once, and neither is to return while pasta still runs. */
+    for (int i = 0; i < 2000 && recorded_pasta(state_fd) == pid; i++) {
       waitpid(pid, NULL, WNOHANG);
       nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
     }

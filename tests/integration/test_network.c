@@ -511,6 +511,70 @@ START_TEST(test_network_pasta) {
 }
 END_TEST
 
+/* The issue's "done when", as a new user runs the course's Python service: a bundle whose
+ * /usr is the host's (read-only; python3 and requests from Debian), the service as "appuser"
+ * with -m, -e, an --env-file secret, -p on 127.0.0.1 and the HEALTHCHECK the course writes
+ * (requests.get('http://localhost:8000/health')): it turns healthy, and the host gets its
+ * /health through the published port. */
+START_TEST(test_course_service) {
+  if (!h_is_husk() || access("/usr/bin/python3", X_OK) != 0 ||
+      access("/usr/lib/python3/dist-packages/requests", F_OK) != 0)
+    return;
+  _h_free_ char *bundle = h_bundle_new("course");
+  _h_json_ json_t *config = h_config_load(bundle);
+  h_config_add_mount(config, "/usr", "bind", "/usr", "rbind", "ro", NULL);
+  h_config_set(config, "process.args",
+               json_pack("[s, s, s]", "/usr/bin/python3", "-u", "/app/main.py"));
+  h_config_save(bundle, config);
+  _h_free_ char *lib = fmt("%s/rootfs/lib", bundle), *lib64 = fmt("%s/rootfs/lib64", bundle);
+  ck_assert_int_eq(symlink("usr/lib", lib), 0);
+  ck_assert_int_eq(symlink("usr/lib64", lib64), 0);
+  _h_free_ char *usr = fmt("%s/rootfs/usr", bundle), *app = fmt("%s/rootfs/app", bundle);
+  mkdir(usr, 0755);
+  ck_assert_int_eq(mkdir(app, 0755), 0);
+  _h_free_ char *passwd = fmt("%s/rootfs/etc/passwd", bundle);
+  _h_free_ char *old = h_read(passwd);
+  _h_free_ char *more = fmt("%sappuser:x:1001:1001::/app:/bin/sh\n", old);
+  h_write(passwd, more);
+  _h_free_ char *group = fmt("%s/rootfs/etc/group", bundle);
+  _h_free_ char *gold = h_read(group);
+  _h_free_ char *gmore = fmt("%sappuser:x:1001:\n", gold);
+  h_write(group, gmore);
+  _h_free_ char *main_py = fmt("%s/main.py", app);
+  h_write(main_py, "import http.server, json, os\n"
+                   "assert os.environ['API_KEY'], 'no API_KEY'\n"
+                   "class H(http.server.BaseHTTPRequestHandler):\n"
+                   "    def do_GET(self):\n"
+                   "        body = json.dumps({'status': 'ok', 'user': os.getuid(),\n"
+                   "                           'log_level': os.environ['LOG_LEVEL']}).encode()\n"
+                   "        self.send_response(200 if self.path == '/health' else 404)\n"
+                   "        self.end_headers()\n"
+                   "        self.wfile.write(body)\n"
+                   "print('serving on 8000')\n"
+                   "http.server.HTTPServer(('0.0.0.0', 8000), H).serve_forever()\n");
+  _h_free_ char *secrets = fmt("%s/secrets.env", bundle);
+  h_write(secrets, "# the service's secrets\nAPI_KEY=course-secret-1234\n");
+  _h_free_ char *id = h_id_new("course");
+  int port = free_port();
+  _h_free_ char *spec = fmt("127.0.0.1:%d:8000", port);
+  _h_result_ struct h_result r =
+      h_rt("run", "-d", "--name", id, "-u", "appuser", "-m", "2g", "-e", "LOG_LEVEL=INFO",
+           "--env-file", secrets, "-p", spec, "--health-cmd",
+           "python3 -c \"import requests; "
+           "requests.get('http://localhost:8000/health').raise_for_status()\"",
+           "--health-interval", "1s", "--wait-healthy=60s", bundle, NULL);
+  ck_assert_msg(r.status == 0, "run -d: %d %s", r.status, r.err);
+  _h_free_ char *url = fmt("http://127.0.0.1:%d/health", port);
+  char *argv[] = {"/bin/busybox", "wget", "-q", "-O-", url, NULL};
+  _h_result_ struct h_result w = h_proc_wait(h_spawn(argv, -1), 10000);
+  ck_assert_msg(w.status == 0 && strstr(w.out, "\"status\": \"ok\"") &&
+                    strstr(w.out, "\"user\": 1001") && strstr(w.out, "\"log_level\": \"INFO\""),
+                "wget %s: %d %s %s", url, w.status, w.out, w.err);
+  _h_result_ struct h_result st = h_rt("state", id, NULL);
+  ck_assert_msg(!strstr(st.out, "course-secret-1234"), "the secret shows in husk state");
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("network");
   TCase *tc = h_tcase("network");
@@ -524,6 +588,7 @@ int main(void) {
   tcase_add_test(tc, test_publish_sockets_not_in_container);
   tcase_add_test(tc, test_network_modes);
   tcase_add_test(tc, test_network_pasta);
+  tcase_add_test(tc, test_course_service);
   suite_add_tcase(s, tc);
   return h_main(s);
 }
