@@ -15,6 +15,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "base/utils.h"
+#include "test_hooks.h"
 
 #define PASTA_NETNS_FILE "pasta-netns"
 #define PASTA_LOG_FILE "pasta.log"
@@ -63,6 +64,13 @@ void pasta_stop(int state_fd) {
   }
   unlinkat(state_fd, PASTA_PID_FILE, 0);
   unlinkat(state_fd, PASTA_LOG_FILE, 0);
+  /* A create killed while pasta was starting left the namespace's bind mount. */
+  char ns_path[64];
+  snprintf(ns_path, sizeof(ns_path), "/proc/self/fd/%d/%s", state_fd, PASTA_NETNS_FILE);
+  if (faccessat(state_fd, PASTA_NETNS_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+    umount2(ns_path, MNT_DETACH | UMOUNT_NOFOLLOW);
+    unlinkat(state_fd, PASTA_NETNS_FILE, 0);
+  }
 }
 
 /* What pasta said on stderr, for the error: its last line. */
@@ -101,6 +109,7 @@ int pasta_start(const char *state_dir, int state_fd, pid_t init_pid, char *const
     unlinkat(state_fd, PASTA_NETNS_FILE, 0);
     return r;
   }
+  test_stop_at("create:pasta-mounted");
   int log_fd = openat(state_fd, PASTA_LOG_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   /* -t/-u none unless ports are given: nothing is published that was not asked for; -T/-U
    * none: the container reaches the host's services only through pasta's gateway address.
@@ -139,6 +148,7 @@ int pasta_start(const char *state_dir, int state_fd, pid_t init_pid, char *const
   if (pid > 0)
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
       ;
+  test_stop_at("create:pasta-started");
   /* pasta has the namespace open now (or failed): the mount is not needed any more. */
   umount2(ns_path, MNT_DETACH);
   unlinkat(state_fd, PASTA_NETNS_FILE, 0);

@@ -205,6 +205,23 @@ START_TEST(test_image_create_killed_at_each_step) {
 }
 END_TEST
 
+/* --network pasta: pasta starts on a bind mount of the namespace in the state directory;
+ * killed with it mounted or with pasta running, delete --force leaves neither. */
+START_TEST(test_pasta_run_killed_at_each_step) {
+  if (!test_hooks() || access("/usr/bin/pasta", X_OK) != 0)
+    return;
+  static const char *const steps[] = {"create:pasta-mounted", "create:pasta-started",
+                                      "create:state-written"};
+  for (size_t i = 0; i < sizeof(steps) / sizeof(*steps); i++) {
+    _h_free_ char *id = h_id_new("fpasta");
+    _h_free_ char *bundle = bundle_for(id, "sleep 100");
+    kill_at_step(steps[i], id,
+                 (const char *[]){"run", "--network", "pasta", "-p", "127.0.0.1::80", "--name", id,
+                                  bundle, NULL});
+  }
+}
+END_TEST
+
 /* run -d: the CLI, the worker that creates the container and the monitor each meet steps. */
 START_TEST(test_run_detached_killed_at_each_step) {
   if (!test_hooks())
@@ -527,6 +544,7 @@ int main(void) {
   tcase_add_test(tc, test_create_without_mount_ns_killed_at_each_step);
   tcase_add_test(tc, test_image_create_killed_at_each_step);
   tcase_add_test(tc, test_run_detached_killed_at_each_step);
+  tcase_add_test(tc, test_pasta_run_killed_at_each_step);
   tcase_add_test(tc, test_start_exec_delete_killed_at_each_step);
   tcase_add_test(tc, test_detached_exec_killed_at_each_step);
   tcase_add_test(tc, test_restart_killed_after_reset);
