@@ -126,10 +126,12 @@ json_t *monitor_health_to_json(const struct health_config *cfg, const struct hea
                    health_on_failure_name(cfg->on_failure), "Health", health_to_json(h));
 }
 
-int monitor_health_read(int dirfd, struct monitor_health *ret, struct husk_error **err) {
+/* One of the monitor's JSON files in the state directory: -ENOENT (no error set) when there
+ * is none. */
+static int read_json_file(int dirfd, const char *name, json_t **ret, struct husk_error **err) {
   _cleanup_free_ char *text = NULL;
   _cleanup_error_ struct husk_error *read_err = NULL;
-  int r = read_file_at(dirfd, MONITOR_HEALTH_FILE, 1 << 20, &text, &read_err);
+  int r = read_file_at(dirfd, name, 1 << 20, &text, &read_err);
   if (r == -ENOENT)
     return r;
   if (r < 0 && err)
@@ -137,9 +139,15 @@ int monitor_health_read(int dirfd, struct monitor_health *ret, struct husk_error
   if (r < 0)
     return r;
   json_error_t jerr;
-  _cleanup_json_ json_t *j = json_loads(text, 0, &jerr);
-  if (!j)
-    return husk_error_set(err, EINVAL, "%s: invalid JSON: %s", MONITOR_HEALTH_FILE, jerr.text);
+  *ret = json_loads(text, 0, &jerr);
+  return *ret ? 0 : husk_error_set(err, EINVAL, "%s: invalid JSON: %s", name, jerr.text);
+}
+
+int monitor_health_read(int dirfd, struct monitor_health *ret, struct husk_error **err) {
+  _cleanup_json_ json_t *j = NULL;
+  int r = read_json_file(dirfd, MONITOR_HEALTH_FILE, &j, err);
+  if (r < 0)
+    return r;
   _cleanup_free_ char *cfg_text = json_dumps(json_object_get(j, "Healthcheck"), JSON_COMPACT);
   struct monitor_health mh = {0};
   health_init(&mh.health);
@@ -216,19 +224,10 @@ void monitor_state_add(int dirfd, const struct container_state *st, json_t *j, j
 
 int monitor_ports_read(int dirfd, struct port_list *ret, struct husk_error **err) {
   *ret = (struct port_list){0};
-  _cleanup_free_ char *text = NULL;
-  _cleanup_error_ struct husk_error *read_err = NULL;
-  int r = read_file_at(dirfd, MONITOR_PORTS_FILE, 1 << 20, &text, &read_err);
-  if (r == -ENOENT)
-    return r;
-  if (r < 0 && err)
-    *err = TAKE_PTR(read_err);
+  _cleanup_json_ json_t *j = NULL;
+  int r = read_json_file(dirfd, MONITOR_PORTS_FILE, &j, err);
   if (r < 0)
     return r;
-  json_error_t jerr;
-  _cleanup_json_ json_t *j = json_loads(text, 0, &jerr);
-  if (!j)
-    return husk_error_set(err, EINVAL, "%s: invalid JSON: %s", MONITOR_PORTS_FILE, jerr.text);
   r = ports_from_json(j, ret, err);
   return r < 0 ? husk_error_wrap(err, "%s", MONITOR_PORTS_FILE) : 0;
 }

@@ -44,7 +44,7 @@ static char *h_strdup(const char *s) {
   return p;
 }
 
-__attribute__((format(printf, 1, 2))) static char *h_asprintf(const char *fmt, ...) {
+char *h_asprintf(const char *fmt, ...) {
   va_list ap;
   char *s;
   va_start(ap, fmt);
@@ -63,13 +63,13 @@ static void push(char ***v, size_t *n, char *s) {
   *v = nv;
 }
 
-static long long now_ms(void) {
+long long h_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-static void sleep_ms(int ms) {
+void h_sleep_ms(int ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
   while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
     ;
@@ -166,7 +166,9 @@ static struct h_proc *spawn_argv_leaking(char *const *argv, int leak_fd) {
 
 static struct h_proc *spawn_argv(char *const *argv) { return spawn_argv_leaking(argv, -1); }
 
-struct h_proc *h_spawn(char *const *argv, int leak_fd) { return spawn_argv_leaking(argv, leak_fd); }
+struct h_proc *h_spawn(char *const *argv, int leak_fd) {
+  return spawn_argv_leaking(argv, leak_fd);
+}
 
 pid_t h_proc_pid(const struct h_proc *p) { return p->pid; }
 
@@ -179,11 +181,11 @@ static int wait_status_code(int wstatus) {
 }
 
 struct h_result h_proc_wait(struct h_proc *p, int timeout_ms) {
-  long long deadline = now_ms() + timeout_ms;
+  long long deadline = h_now_ms() + timeout_ms;
   bool exited = false;
   int wstatus = 0;
   while (!exited) {
-    long long left = deadline - now_ms();
+    long long left = deadline - h_now_ms();
     if (left <= 0)
       break;
     struct pollfd pfd[3] = {{p->fds[0], POLLIN, 0}, {p->fds[1], POLLIN, 0}, {p->pidfd, POLLIN, 0}};
@@ -329,11 +331,11 @@ int h_lines(const char *s) {
 }
 
 bool h_wait_file(const char *path, int timeout_ms) {
-  long long deadline = now_ms() + timeout_ms;
+  long long deadline = h_now_ms() + timeout_ms;
   while (!h_exists(path)) {
-    if (now_ms() > deadline)
+    if (h_now_ms() > deadline)
       return false;
-    sleep_ms(20);
+    h_sleep_ms(20);
   }
   return true;
 }
@@ -512,15 +514,15 @@ pid_t h_state_pid(const char *id) {
 }
 
 bool h_wait_status(const char *id, const char *status, int timeout_ms) {
-  long long deadline = now_ms() + timeout_ms;
+  long long deadline = h_now_ms() + timeout_ms;
   for (;;) {
     _h_json_ json_t *st = h_state(id);
     const char *s = json_string_value(json_object_get(st, "status"));
     if (s && strcmp(s, status) == 0)
       return true;
-    if (now_ms() > deadline)
+    if (h_now_ms() > deadline)
       return false;
-    sleep_ms(50);
+    h_sleep_ms(50);
   }
 }
 
@@ -544,11 +546,11 @@ bool h_pid_alive(pid_t pid) {
 }
 
 bool h_wait_pid_gone(pid_t pid, int timeout_ms) {
-  long long deadline = now_ms() + timeout_ms;
+  long long deadline = h_now_ms() + timeout_ms;
   while (h_pid_alive(pid)) {
-    if (now_ms() > deadline)
+    if (h_now_ms() > deadline)
       return false;
-    sleep_ms(20);
+    h_sleep_ms(20);
   }
   return true;
 }

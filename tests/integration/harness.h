@@ -36,6 +36,12 @@ int h_main(Suite *s);
 /* A test case with the harness's teardown and a timeout fit for containers. */
 TCase *h_tcase(const char *name);
 
+/* asprintf that aborts when out of memory; free the result. */
+char *h_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* CLOCK_MONOTONIC in ms, and a sleep of ms that signals do not cut short. */
+long long h_now_ms(void);
+void h_sleep_ms(int ms);
+
 const char *h_runtime(void);
 /* False when $OCI_RUNTIME names another runtime: husk-only assertions are skipped then. */
 bool h_is_husk(void);

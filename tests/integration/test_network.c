@@ -21,28 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...) {
-  va_list ap;
-  va_start(ap, f);
-  char *s;
-  int n = vasprintf(&s, f, ap);
-  va_end(ap);
-  ck_assert_int_ge(n, 0);
-  return s;
-}
-
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-  nanosleep(&ts, NULL);
-}
-
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /* A bundle whose process is netecho (tests/integration/netecho.c) on port in the container. */
 static char *echo_bundle(const char *name, const char *proto, int port) {
   char *bundle = h_bundle_new(name);
@@ -51,7 +29,7 @@ static char *echo_bundle(const char *name, const char *proto, int port) {
   _h_free_ char *data = NULL;
   int in = open(bin, O_RDONLY | O_CLOEXEC);
   ck_assert_msg(in >= 0, "open %s", bin);
-  _h_free_ char *dst = fmt("%s/rootfs/bin/netecho", bundle);
+  _h_free_ char *dst = h_asprintf("%s/rootfs/bin/netecho", bundle);
   int out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
   ck_assert_int_ge(out, 0);
   char buf[65536];
@@ -61,7 +39,7 @@ static char *echo_bundle(const char *name, const char *proto, int port) {
   close(in);
   close(out);
   _h_json_ json_t *config = h_config_load(bundle);
-  _h_free_ char *port_text = fmt("%d", port);
+  _h_free_ char *port_text = h_asprintf("%d", port);
   h_config_set(config, "process.args", json_pack("[s, s, s]", "/bin/netecho", proto, port_text));
   h_config_save(bundle, config);
   return bundle;
@@ -92,7 +70,7 @@ static bool echo_once(int port) {
 }
 
 static bool wait_echo(int port, int timeout_ms) {
-  for (long long end = now_ms() + timeout_ms; now_ms() < end; sleep_ms(50))
+  for (long long end = h_now_ms() + timeout_ms; h_now_ms() < end; h_sleep_ms(50))
     if (echo_once(port))
       return true;
   return false;
@@ -122,6 +100,31 @@ static void run_detached(const char *id, const char *bundle, const char *a1, con
   ck_assert_msg(r.status == 0, "run -d: %d %s", r.status, r.err);
 }
 
+/* A container of netecho on ctr_port, published on 127.0.0.1 at a port the kernel picks, and
+ * answering there: that port (*ret_id: the container, freed by the caller). */
+static int published_echo(const char *name, int ctr_port, char **ret_id) {
+  _h_free_ char *bundle = echo_bundle(name, "tcp", ctr_port);
+  *ret_id = h_id_new(name);
+  _h_free_ char *spec = h_asprintf("127.0.0.1::%d", ctr_port);
+  _h_free_ char *udp = h_asprintf("127.0.0.1::%d/udp", ctr_port + 1);
+  run_detached(*ret_id, bundle, "-p", spec, "-p", udp);
+  _h_free_ char *which = h_asprintf("%d", ctr_port);
+  int port = host_port(*ret_id, which);
+  ck_assert_msg(wait_echo(port, 10000), "the echo service never answered on %d", port);
+  return port;
+}
+
+/* busybox wget of url from the host until it prints want; false after timeout_ms. */
+static bool wget_gets(const char *url, const char *want, int timeout_ms) {
+  char *argv[] = {"/bin/busybox", "wget", "-q", "-O-", (char *)url, NULL};
+  for (long long end = h_now_ms() + timeout_ms; h_now_ms() < end; h_sleep_ms(100)) {
+    _h_result_ struct h_result r = h_proc_wait(h_spawn(argv, -1), 10000);
+    if (r.status == 0 && strcmp(r.out, want) == 0)
+      return true;
+  }
+  return false;
+}
+
 /* A free port on 127.0.0.1 now (the kernel's pick; free again once closed). */
 static int free_port(void) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -142,18 +145,13 @@ START_TEST(test_publish_http_fetched_with_wget) {
   _h_free_ char *b = bundle;
   _h_free_ char *id = h_id_new("http");
   int port = free_port();
-  _h_free_ char *spec = fmt("127.0.0.1:%d:8000", port);
+  _h_free_ char *spec = h_asprintf("127.0.0.1:%d:8000", port);
   run_detached(id, bundle, "-p", spec, NULL, NULL);
-  _h_free_ char *url = fmt("http://127.0.0.1:%d/index.html", port);
-  char *argv[] = {"/bin/busybox", "wget", "-q", "-O-", url, NULL};
-  bool fetched = false;
-  for (long long end = now_ms() + 10000; !fetched && now_ms() < end; sleep_ms(100)) {
-    _h_result_ struct h_result r = h_proc_wait(h_spawn(argv, -1), 10000);
-    fetched = r.status == 0 && strcmp(r.out, "hello-through-the-port\n") == 0;
-  }
-  ck_assert_msg(fetched, "wget %s never got the page", url);
+  _h_free_ char *url = h_asprintf("http://127.0.0.1:%d/index.html", port);
+  ck_assert_msg(wget_gets(url, "hello-through-the-port\n", 10000), "wget %s never got the page",
+                url);
   _h_result_ struct h_result p = h_rt("port", id, NULL);
-  _h_free_ char *want = fmt("8000/tcp -> 127.0.0.1:%d\n", port);
+  _h_free_ char *want = h_asprintf("8000/tcp -> 127.0.0.1:%d\n", port);
   ck_assert_str_eq(p.out, want);
   _h_json_ json_t *st = h_state(id);
   json_t *ports = json_object_get(json_object_get(st, "husk"), "ports");
@@ -167,11 +165,8 @@ END_TEST
 START_TEST(test_publish_200_concurrent_connections) {
   if (!h_is_husk())
     return;
-  _h_free_ char *bundle = echo_bundle("conc", "tcp", 7000);
-  _h_free_ char *id = h_id_new("conc");
-  run_detached(id, bundle, "-p", "127.0.0.1::7000", NULL, NULL);
-  int port = host_port(id, "7000");
-  ck_assert_msg(wait_echo(port, 10000), "the echo service never answered on %d", port);
+  _h_free_ char *id = NULL;
+  int port = published_echo("conc", 7000, &id);
   enum { N = 200, LEN = 8192 };
   static int fds[N];
   static char sent[N][LEN], got[N][LEN];
@@ -185,8 +180,8 @@ START_TEST(test_publish_200_concurrent_connections) {
     n_sent[i] = n_got[i] = 0;
   }
   int done = 0;
-  long long end = now_ms() + 60000;
-  while (done < N && now_ms() < end) {
+  long long end = h_now_ms() + 60000;
+  while (done < N && h_now_ms() < end) {
     struct pollfd p[N];
     for (int i = 0; i < N; i++)
       p[i] = (struct pollfd){.fd = n_got[i] == LEN ? -1 : fds[i],
@@ -220,11 +215,8 @@ END_TEST
 START_TEST(test_publish_100mb_both_ways) {
   if (!h_is_husk())
     return;
-  _h_free_ char *bundle = echo_bundle("big", "tcp", 7001);
-  _h_free_ char *id = h_id_new("big");
-  run_detached(id, bundle, "-p", "127.0.0.1::7001", NULL, NULL);
-  int port = host_port(id, "7001");
-  ck_assert_msg(wait_echo(port, 10000), "the echo service never answered on %d", port);
+  _h_free_ char *id = NULL;
+  int port = published_echo("big", 7001, &id);
   int fd = tcp_connect(port);
   ck_assert_int_ge(fd, 0);
   fcntl(fd, F_SETFL, O_NONBLOCK);
@@ -235,8 +227,8 @@ START_TEST(test_publish_100mb_both_ways) {
   size_t wlen = 0, woff = 0;
   bool shut = false, eof = false;
   size_t first_bad = SIZE_MAX;
-  long long end = now_ms() + 120000;
-  while (!eof && now_ms() < end) {
+  long long end = h_now_ms() + 120000;
+  while (!eof && h_now_ms() < end) {
     struct pollfd p = {.fd = fd, .events = (short)(POLLIN | (out < total ? POLLOUT : 0))};
     poll(&p, 1, 1000);
     if ((p.revents & POLLOUT) && out < total) {
@@ -292,7 +284,7 @@ START_TEST(test_publish_udp_two_peers) {
     char msg[32], back[64];
     snprintf(msg, sizeof(msg), "datagram from peer %d", i);
     bool answered = false;
-    for (long long end = now_ms() + 10000; !answered && now_ms() < end;) {
+    for (long long end = h_now_ms() + 10000; !answered && h_now_ms() < end;) {
       sendto(peers[i], msg, strlen(msg), 0, (struct sockaddr *)&to, sizeof(to));
       ssize_t n = recv(peers[i], back, sizeof(back), 0);
       answered = n == (ssize_t)strlen(msg) && memcmp(back, msg, (size_t)n) == 0;
@@ -329,14 +321,15 @@ START_TEST(test_publish_port_in_use_refused) {
   _h_free_ char *bundle = h_bundle_cmd("inuse", "sleep 100");
   _h_free_ char *id = h_id_new("inuse");
   int mounts = h_mount_count();
-  _h_free_ char *spec = fmt("127.0.0.1:%d:80", port);
+  _h_free_ char *spec = h_asprintf("127.0.0.1:%d:80", port);
   /* and a free port before it, which must be let go again */
   int other_port = free_port();
-  _h_free_ char *other = fmt("127.0.0.1:%d:81", other_port);
+  _h_free_ char *other = h_asprintf("127.0.0.1:%d:81", other_port);
   _h_result_ struct h_result r =
       h_rt("run", "-d", "--name", id, "-p", other, "-p", spec, bundle, NULL);
   ck_assert_msg(r.status != 0, "run -d with a port in use succeeded");
-  _h_free_ char *want = fmt("Bind for 127.0.0.1:%d/tcp failed: port is already allocated", port);
+  _h_free_ char *want =
+      h_asprintf("Bind for 127.0.0.1:%d/tcp failed: port is already allocated", port);
   ck_assert_msg(strstr(r.err, want), "stderr: %s", r.err);
   ck_assert_msg(!h_state_dir_exists(id), "a state directory was left");
   ck_assert_msg(!h_process_mentions(id), "a process was left");
@@ -399,8 +392,8 @@ START_TEST(test_publish_survives_restart) {
   _h_result_ struct h_result e = h_rt("exec", id, "touch", "/tmp/fail", NULL);
   ck_assert_msg(e.status == 0, "exec: %s", e.err);
   pid_t after = before;
-  for (long long end = now_ms() + 20000; now_ms() < end && (after == before || after <= 0);
-       sleep_ms(100))
+  for (long long end = h_now_ms() + 20000; h_now_ms() < end && (after == before || after <= 0);
+       h_sleep_ms(100))
     after = h_state_pid(id);
   ck_assert_msg(after > 0 && after != before, "the container was not restarted");
   ck_assert_msg(wait_echo(port, 10000), "no echo through %d after the restart", port);
@@ -411,11 +404,8 @@ END_TEST
 START_TEST(test_publish_sockets_not_in_container) {
   if (!h_is_husk())
     return;
-  _h_free_ char *bundle = echo_bundle("fds", "tcp", 7004);
-  _h_free_ char *id = h_id_new("fds");
-  run_detached(id, bundle, "-p", "127.0.0.1::7004", "-p", "127.0.0.1::7005/udp");
-  int port = host_port(id, "7004");
-  ck_assert_msg(wait_echo(port, 10000), "the echo service never answered");
+  _h_free_ char *id = NULL;
+  published_echo("fds", 7004, &id); /* a TCP port and a UDP one */
   /* pid 1 has its listening socket, and nothing else but stdio */
   _h_result_ struct h_result r =
       h_rt("exec", id, "sh", "-c", "ls -l /proc/1/fd | grep -c socket", NULL);
@@ -471,18 +461,18 @@ START_TEST(test_network_pasta) {
   if (!h_is_husk() || access("/usr/bin/pasta", X_OK) != 0)
     return;
   _h_free_ char *www = h_dir_new("pasta-www");
-  _h_free_ char *page = fmt("%s/page", www);
+  _h_free_ char *page = h_asprintf("%s/page", www);
   h_write(page, "served-by-the-host\n");
   int hport = free_port();
-  _h_free_ char *listen_on = fmt("127.0.0.1:%d", hport);
+  _h_free_ char *listen_on = h_asprintf("127.0.0.1:%d", hport);
   char *httpd[] = {"/bin/busybox", "httpd", "-f", "-p", listen_on, "-h", www, NULL};
   struct h_proc *server = h_spawn(httpd, -1);
-  _h_free_ char *cmd =
-      fmt("gw=$(ip route | awk '/^default/ {print $3}'); grep -v ' lo:' /proc/net/dev | grep -q : "
-          "|| exit 3; "
-          "for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O- http://$gw:%d/page && exit 0; "
-          "sleep 0.2; done; exit 4",
-          hport);
+  _h_free_ char *cmd = h_asprintf(
+      "gw=$(ip route | awk '/^default/ {print $3}'); grep -v ' lo:' /proc/net/dev | grep -q : "
+      "|| exit 3; "
+      "for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O- http://$gw:%d/page && exit 0; "
+      "sleep 0.2; done; exit 4",
+      hport);
   _h_free_ char *bundle = h_bundle_cmd("pasta", cmd);
   _h_free_ char *id = h_id_new("pasta");
   _h_result_ struct h_result r = h_rt("run", "--network", "pasta", "--name", id, bundle, NULL);
@@ -493,16 +483,11 @@ START_TEST(test_network_pasta) {
                                                "/www/index.html && exec httpd -f -p 8000 -h /www");
   _h_free_ char *sid = h_id_new("pasta-p");
   int port = free_port();
-  _h_free_ char *spec = fmt("127.0.0.1:%d:8000", port);
+  _h_free_ char *spec = h_asprintf("127.0.0.1:%d:8000", port);
   run_detached(sid, svc, "--network", "pasta", "-p", spec);
-  _h_free_ char *url = fmt("http://127.0.0.1:%d/index.html", port);
-  char *argv[] = {"/bin/busybox", "wget", "-q", "-O-", url, NULL};
-  bool fetched = false;
-  for (long long end = now_ms() + 10000; !fetched && now_ms() < end; sleep_ms(100)) {
-    _h_result_ struct h_result w = h_proc_wait(h_spawn(argv, -1), 10000);
-    fetched = w.status == 0 && strcmp(w.out, "through-pasta\n") == 0;
-  }
-  ck_assert_msg(fetched, "wget %s never got the page through pasta", url);
+  _h_free_ char *url = h_asprintf("http://127.0.0.1:%d/index.html", port);
+  ck_assert_msg(wget_gets(url, "through-pasta\n", 10000),
+                "wget %s never got the page through pasta", url);
   /* pasta goes with the container */
   _h_result_ struct h_result d = h_rt("delete", "--force", sid, NULL);
   ck_assert_msg(d.status == 0, "delete: %s", d.err);
@@ -526,21 +511,23 @@ START_TEST(test_course_service) {
   h_config_set(config, "process.args",
                json_pack("[s, s, s]", "/usr/bin/python3", "-u", "/app/main.py"));
   h_config_save(bundle, config);
-  _h_free_ char *lib = fmt("%s/rootfs/lib", bundle), *lib64 = fmt("%s/rootfs/lib64", bundle);
+  _h_free_ char *lib = h_asprintf("%s/rootfs/lib", bundle),
+                *lib64 = h_asprintf("%s/rootfs/lib64", bundle);
   ck_assert_int_eq(symlink("usr/lib", lib), 0);
   ck_assert_int_eq(symlink("usr/lib64", lib64), 0);
-  _h_free_ char *usr = fmt("%s/rootfs/usr", bundle), *app = fmt("%s/rootfs/app", bundle);
+  _h_free_ char *usr = h_asprintf("%s/rootfs/usr", bundle),
+                *app = h_asprintf("%s/rootfs/app", bundle);
   mkdir(usr, 0755);
   ck_assert_int_eq(mkdir(app, 0755), 0);
-  _h_free_ char *passwd = fmt("%s/rootfs/etc/passwd", bundle);
+  _h_free_ char *passwd = h_asprintf("%s/rootfs/etc/passwd", bundle);
   _h_free_ char *old = h_read(passwd);
-  _h_free_ char *more = fmt("%sappuser:x:1001:1001::/app:/bin/sh\n", old);
+  _h_free_ char *more = h_asprintf("%sappuser:x:1001:1001::/app:/bin/sh\n", old);
   h_write(passwd, more);
-  _h_free_ char *group = fmt("%s/rootfs/etc/group", bundle);
+  _h_free_ char *group = h_asprintf("%s/rootfs/etc/group", bundle);
   _h_free_ char *gold = h_read(group);
-  _h_free_ char *gmore = fmt("%sappuser:x:1001:\n", gold);
+  _h_free_ char *gmore = h_asprintf("%sappuser:x:1001:\n", gold);
   h_write(group, gmore);
-  _h_free_ char *main_py = fmt("%s/main.py", app);
+  _h_free_ char *main_py = h_asprintf("%s/main.py", app);
   h_write(main_py, "import http.server, json, os\n"
                    "assert os.environ['API_KEY'], 'no API_KEY'\n"
                    "class H(http.server.BaseHTTPRequestHandler):\n"
@@ -552,11 +539,11 @@ START_TEST(test_course_service) {
                    "        self.wfile.write(body)\n"
                    "print('serving on 8000')\n"
                    "http.server.HTTPServer(('0.0.0.0', 8000), H).serve_forever()\n");
-  _h_free_ char *secrets = fmt("%s/secrets.env", bundle);
+  _h_free_ char *secrets = h_asprintf("%s/secrets.env", bundle);
   h_write(secrets, "# the service's secrets\nAPI_KEY=course-secret-1234\n");
   _h_free_ char *id = h_id_new("course");
   int port = free_port();
-  _h_free_ char *spec = fmt("127.0.0.1:%d:8000", port);
+  _h_free_ char *spec = h_asprintf("127.0.0.1:%d:8000", port);
   _h_result_ struct h_result r =
       h_rt("run", "-d", "--name", id, "-u", "appuser", "-m", "2g", "-e", "LOG_LEVEL=INFO",
            "--env-file", secrets, "-p", spec, "--health-cmd",
@@ -564,7 +551,7 @@ START_TEST(test_course_service) {
            "requests.get('http://localhost:8000/health').raise_for_status()\"",
            "--health-interval", "1s", "--wait-healthy=60s", bundle, NULL);
   ck_assert_msg(r.status == 0, "run -d: %d %s", r.status, r.err);
-  _h_free_ char *url = fmt("http://127.0.0.1:%d/health", port);
+  _h_free_ char *url = h_asprintf("http://127.0.0.1:%d/health", port);
   char *argv[] = {"/bin/busybox", "wget", "-q", "-O-", url, NULL};
   _h_result_ struct h_result w = h_proc_wait(h_spawn(argv, -1), 10000);
   ck_assert_msg(w.status == 0 && strstr(w.out, "\"status\": \"ok\"") &&
