@@ -17,7 +17,7 @@ static const struct {
   const char *summary;
 } commands[] = {
     {"create", cmd_create, "create a container from a bundle; it waits for start"},
-    {"start", cmd_start, "run the process of a created container"},
+    {"start", cmd_start, "run a created container's process, or a stopped `run -d` one again"},
     {"run", cmd_run, "create and start a container, and wait for it unless -d"},
     {"state", cmd_state, "print a container's OCI state as JSON"},
     {"kill", cmd_kill, "send a signal to a container's init (or, with --all, every process)"},
@@ -30,6 +30,7 @@ static const struct {
     {"ps", cmd_ps, "list the processes in a container's cgroup"},
     {"events", cmd_events, "print a container's stats and OOM events as JSON lines"},
     {"stop", cmd_stop, "stop a container: its stop signal, then SIGKILL after a timeout"},
+    {"restart", cmd_restart, "stop a container of `run -d` and start it again"},
     {"logs", cmd_logs, "print what a detached container wrote (-f: and follow it)"},
     {"port", cmd_port, "the ports a run -p published, or the host side of one"},
     {"health", cmd_health, "print a container's health, or run its probe now (health run)"},

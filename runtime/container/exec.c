@@ -182,6 +182,18 @@ static void add_caps(json_t *proc, const char *const *caps) {
   }
 }
 
+/* Whether a process env array sets name. */
+static bool env_has(const json_t *env, const char *name) {
+  size_t i, len = strlen(name);
+  json_t *v;
+  json_array_foreach(env, i, v) {
+    const char *e = json_string_value(v);
+    if (e && strncmp(e, name, len) == 0 && e[len] == '=')
+      return true;
+  }
+  return false;
+}
+
 /* Without --process: the container's own process, with the command and the flags' changes. */
 static int process_from_flags(const struct exec_options *o, const char *rootfs, json_t *config,
                               json_t **ret, struct husk_error **err) {
@@ -203,8 +215,19 @@ static int process_from_flags(const struct exec_options *o, const char *rootfs, 
     _cleanup_json_ json_t *extra = strv_json(o->env);
     json_array_extend(env, extra);
   }
-  if (o->user && user_text_has_names(o->user)) {
-    /* A name, as docker exec -u takes it: looked up in the container's own files. */
+  /* docker exec -t: a terminal without TERM in the environment gets TERM=xterm. */
+  if (o->tty && !env_has(json_object_get(p, "env"), "TERM")) {
+    json_t *env = json_object_get(p, "env");
+    if (!json_is_array(env)) {
+      env = json_array();
+      json_object_set_new(p, "env", env);
+    }
+    json_array_append_new(env, json_string("TERM=xterm"));
+  }
+  bool bare_uid = o->user && *o->user && !o->user[strspn(o->user, "0123456789")];
+  if (o->user && (user_text_has_names(o->user) || bare_uid)) {
+    /* A name, or a uid without a group, as docker exec -u takes it: looked up in the
+     * container's own files (a uid's group is its /etc/passwd entry's, else 0). */
     json_t *user = NULL;
     int r = user_resolve(rootfs, o->user, &user, err);
     if (r < 0)

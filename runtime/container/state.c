@@ -37,6 +37,8 @@ void container_state_free(struct container_state *st) {
   free(st->storage);
   free(st->created);
   free(st->finished);
+  free(st->started_at);
+  free(st->restart_policy);
   if (st->annotations)
     json_decref(st->annotations);
   if (st->cgroup)
@@ -174,6 +176,12 @@ int state_write(int dirfd, const struct container_state *st, struct husk_error *
     json_object_set_new(j, "monitorPid", json_integer(st->monitor_pid));
     json_object_set_new(j, "monitorStartTime", json_integer((json_int_t)st->monitor_start_time));
     json_object_set_new(j, "restartCount", json_integer(st->restart_count));
+    if (st->started_at)
+      json_object_set_new(j, "startedAt", json_string(st->started_at));
+    if (st->restarting)
+      json_object_set_new(j, "restarting", json_true());
+    if (st->restart_policy)
+      json_object_set_new(j, "restartPolicy", json_string(st->restart_policy));
   }
   if (st->exited)
     json_object_set_new(j, "exit",
@@ -201,6 +209,11 @@ static void read_monitor_fields(json_t *j, struct container_state *st) {
     st->monitor_pid = (pid_t)pid;
     st->monitor_start_time = (unsigned long long)start_time;
     st->restart_count = (int)restarts;
+    const char *started = json_string_value(json_object_get(j, "startedAt"));
+    const char *policy = json_string_value(json_object_get(j, "restartPolicy"));
+    st->started_at = started ? xstrdup(started) : NULL;
+    st->restart_policy = policy ? xstrdup(policy) : NULL;
+    st->restarting = json_is_true(json_object_get(j, "restarting"));
   }
   const char *finished = NULL;
   int code = 0, oom = 0;

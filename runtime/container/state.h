@@ -43,7 +43,11 @@ struct container_state {
   int exit_code;                         /* its exit status, 128+N when signal N killed it */
   char *finished;                        /* RFC 3339 */
   bool oom_killed;                       /* the kernel OOM-killed a process of it */
-  int restart_count;                     /* --health-on-failure restart restarts */
+  int restart_count;                     /* restarts by --restart, --health-on-failure restart */
+  /* ---- restarts (issue 14, item 6) ---- */
+  char *started_at;                      /* RFC 3339: when the monitor last started it */
+  bool restarting;                       /* the monitor waits out a back-off to start it */
+  char *restart_policy;                  /* --restart as given ("on-failure:3"); NULL: none */
 };
 
 void container_state_free(struct container_state *st);

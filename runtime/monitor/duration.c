@@ -4,6 +4,7 @@
 #include "duration.h"
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/error.h"
@@ -293,4 +294,31 @@ int rfc3339_parse(const char *text, int64_t *ret_ns, struct husk_error **err) {
     return husk_error_set(err, ERANGE, "time \"%s\" is out of range (1970 to 2262)", text);
   *ret_ns = ns;
   return 0;
+}
+
+int log_time_parse(const char *text, int64_t now_ns, int64_t *ret_ns, struct husk_error **err) {
+  int64_t d;
+  /* "0" is a time (the epoch), not a duration, as for Docker. */
+  if (strcmp(text, "0") != 0 && duration_parse(text, &d, NULL) == 0) {
+    *ret_ns = now_ns - d;
+    return 0;
+  }
+  if (strchr(text, 'T') && rfc3339_parse(text, ret_ns, NULL) == 0)
+    return 0;
+  /* seconds[.fraction], up to nanoseconds */
+  size_t secs = strspn(text, "0123456789");
+  const char *frac = text[secs] == '.' ? text + secs + 1 : text + secs;
+  size_t nfrac = strspn(frac, "0123456789");
+  if (secs > 0 && secs <= 11 && nfrac <= 9 && frac[nfrac] == '\0' &&
+      (text[secs] == '\0' || nfrac > 0)) {
+    int64_t ns = strtoll(text, NULL, 10) * NSEC_PER_SEC;
+    int64_t scale = NSEC_PER_SEC;
+    for (size_t i = 0; i < nfrac; i++) {
+      scale /= 10;
+      ns += (frac[i] - '0') * scale;
+    }
+    *ret_ns = ns;
+    return 0;
+  }
+  return husk_error_set(err, EINVAL, "failed to parse value as time or duration: \"%s\"", text);
 }

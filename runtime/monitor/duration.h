@@ -21,3 +21,8 @@ char *duration_format(int64_t ns);
 /* An RFC 3339 timestamp ("2024-05-01T10:00:00.123456789Z", any fraction length, "Z" or an
  * offset like "+02:00") as nanoseconds since 1970 UTC; times outside 1970..2262 are errors. */
 int rfc3339_parse(const char *text, int64_t *ret_ns, struct husk_error **err);
+
+/* `logs --since/--until` as Docker reads them: a Go duration meaning that long before now_ns
+ * ("10m", "1h30m"), an RFC 3339 timestamp, or Unix seconds with an optional fraction
+ * ("1700000000", "1700000000.5"). The error is Docker's wording. */
+int log_time_parse(const char *text, int64_t now_ns, int64_t *ret_ns, struct husk_error **err);

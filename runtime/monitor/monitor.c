@@ -2,8 +2,8 @@
  * parent and a child subreaper (a short-lived worker creates and starts the container and
  * exits, handing the init over, so create's code and memory are never the monitor's); it
  * reaps the init and records its exit, captures its output to ctr.log, stops it (and restarts
- * it, for --health-on-failure restart), and sleeps in one epoll loop over the init's pidfd, a
- * signalfd, a timerfd and the output pipes. The health check itself is monitor_health.c. */
+ * it: monitor_restart.c), and sleeps in one epoll loop over the init's pidfd, a signalfd, a
+ * timerfd and the output pipes. The health check itself is monitor_health.c. */
 #include <fcntl.h>
 #include <malloc.h>
 #include <poll.h>
@@ -179,6 +179,11 @@ static int record_monitor(struct monitor *m, struct husk_error **err) {
     st->monitor_pid = getpid();
     st->monitor_start_time = proc_start_time(getpid());
     st->restart_count = m->restarts;
+    free(st->started_at);
+    st->started_at = now_rfc3339();
+    st->restarting = false;
+    free(st->restart_policy);
+    st->restart_policy = m->policy.kind != RESTART_NO ? restart_policy_format(&m->policy) : NULL;
     r = state_write(m->dirfd, st, err);
   }
   monitor_unlock(m);
@@ -291,6 +296,25 @@ static int resolve_config(struct monitor *m, struct husk_error **err) {
   return monitor_health_setup(m, ann, err);
 }
 
+/* A start that failed halfway: nothing is left of a new container; one started again in place
+ * is killed and torn down, and stays, stopped, for `husk start` or delete. */
+static void undo_start(const struct create_options *co, pid_t pid) {
+  if (!co->reuse_state_dir) {
+    container_delete(co->root, co->id, true, NULL);
+    return;
+  }
+  int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (pidfd >= 0) {
+    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+    struct pollfd p = {.fd = pidfd, .events = POLLIN};
+    while (poll(&p, 1, 10000) < 0 && errno == EINTR)
+      ;
+    close(pidfd);
+  }
+  waitpid(pid, NULL, WNOHANG);
+  container_reset(co->root, co->id, NULL);
+}
+
 /* Create and start the container (after tearing the old one down, for a restart); on
  * failure nothing is left of it. */
 static int create_and_start(const struct create_options *co, bool restart, pid_t *ret_pid,
@@ -304,7 +328,7 @@ static int create_and_start(const struct create_options *co, bool restart, pid_t
     return r;
   r = container_start(co->root, co->id, err);
   if (r < 0)
-    container_delete(co->root, co->id, true, NULL);
+    undo_start(co, *ret_pid);
   return r;
 }
 
@@ -359,7 +383,8 @@ static int start_in_worker(struct monitor *m, bool restart, pid_t *ret_pid,
 /* A foreground `run` without a health check deletes the container when it exits, and has no
  * log to keep: it writes nothing (each file write would only add to `run`'s time). */
 static bool keeps_files(const struct monitor *m) {
-  return !m->foreground || health_config_enabled(&m->cfg) || m->ports.n > 0;
+  return !m->foreground || health_config_enabled(&m->cfg) || m->policy.kind != RESTART_NO ||
+         m->ports.n > 0;
 }
 
 static int write_ports_file(struct monitor *m, struct husk_error **err) {
@@ -388,7 +413,7 @@ static int open_files(struct monitor *m, struct husk_error **err) {
 
 /* Create and start the container (again, on a restart) and watch it: the init is ours to
  * reap, the health check starts over, the state and events say so. */
-static int start_container(struct monitor *m, bool restart, struct husk_error **err) {
+int monitor_start_container(struct monitor *m, bool restart, struct husk_error **err) {
   pid_t pid;
   /* The container dies with us: nobody else could reap it or learn how it ended. */
   m->co.dies_with_monitor = true;
@@ -414,33 +439,31 @@ static int start_container(struct monitor *m, bool restart, struct husk_error **
   }
   if (!keeps_files(m))
     return 0;
-  if (!restart)
+  if (m->dirfd < 0) /* the first start of this monitor (`husk start`: in place) */
     r = open_files(m, err);
   if (r >= 0)
     r = record_monitor(m, err);
   if (r < 0) {
-    container_delete(m->co.root, m->co.id, true, NULL);
+    undo_start(&m->co, pid);
+    monitor_unwatch(m, &m->pidfd);
+    m->pid = 0;
     return r;
   }
+  m->started_ns = monitor_now();
+  if (!m->foreground)
+    monitor_save_run_options(m);
   test_stop_at("monitor:started");
   monitor_health_started(m);
-  monitor_event(m, restart ? "restart" : "start",
-                json_pack("{s:i, s:i}", "pid", (int)pid, "restartCount", m->restarts));
+  monitor_event(m, "start", json_pack("{s:i, s:i}", "pid", (int)pid, "restartCount", m->restarts));
   return 0;
 }
 
-/* --health-on-failure restart: the container exited (stopped by us); start it again in the
- * same bundle and state directory, with a fresh health status and the old log. */
-static bool restart(struct monitor *m) {
-  _cleanup_error_ struct husk_error *err = NULL;
-  m->restarts++;
-  m->co.reuse_state_dir = true;
-  m->co.pid_file = NULL;
-  if (start_container(m, true, &err) >= 0)
-    return true;
-  m->restarts--;
-  monitor_event(m, "restart_failed", json_pack("{s:s}", "error", err ? err->message : "?"));
-  return false;
+void monitor_finish(struct monitor *m) {
+  monitor_report(m, json_pack("{s:i}", "exited", m->exit_status));
+  for (size_t i = 0; i < MONITOR_MAX_CLIENTS; i++)
+    if (m->clients[i] >= 0 && m->client_kind[i] == CLIENT_RESTART)
+      monitor_answer(m, i, json_pack("{s:s}", "error", "the container exited and stays stopped"));
+  m->done = true;
 }
 
 static void init_exited(struct monitor *m, int wstatus) {
@@ -455,16 +478,12 @@ static void init_exited(struct monitor *m, int wstatus) {
   m->stopping = false;
   drain_output(m);
   monitor_probe_abandon(m);
-  if (m->restart_after && !m->deleted) {
-    m->restart_after = false;
-    if (restart(m))
-      return;
-  }
   if (keeps_files(m))
     record_exit(m, status);
-  monitor_report(m, json_pack("{s:i}", "exited", status));
   m->exit_status = status;
-  m->done = true;
+  if (!m->deleted && monitor_restart_due(m, status))
+    return;
+  monitor_finish(m);
 }
 
 /* One reaper for every child: the init, probes, and what is reparented to us. */
@@ -489,14 +508,20 @@ static void send_to_init(struct monitor *m, int sig) {
         m->pidfd, sig);
 }
 
-void monitor_stop(struct monitor *m, bool kill_now, bool restart_after) {
-  if (m->pid <= 0 || m->stopping)
+void monitor_stop(struct monitor *m, int64_t timeout_ns, bool restart_after) {
+  if (m->pid <= 0)
     return;
-  m->stopping = true;
+  int64_t kill_at = monitor_now() + (timeout_ns < 0 ? m->stop_timeout_ns : timeout_ns);
   m->restart_after = restart_after;
+  if (m->stopping) { /* a second stop (by hand, during a health restart) may only hurry it */
+    if (kill_at < m->kill_at)
+      m->kill_at = kill_at;
+    return;
+  }
+  m->stopping = true;
   monitor_probe_abandon(m);
   send_to_init(m, m->stop_signal);
-  m->kill_at = kill_now ? monitor_now() : monitor_now() + m->stop_timeout_ns;
+  m->kill_at = kill_at;
 }
 
 /* The stop timeout passed: everything in the container gets SIGKILL. */
@@ -515,8 +540,10 @@ static void on_signal(struct monitor *m) {
       reap(m);
     else if (m->foreground)
       send_to_init(m, sig);
-    else if (sig == SIGTERM || sig == SIGINT) /* someone stops the monitor: stop the container */
-      monitor_stop(m, false, false);
+    else if (sig == SIGTERM || sig == SIGINT) { /* someone stops the monitor: stop the container */
+      monitor_cancel_restarts(m);
+      monitor_stop(m, -1, false);
+    }
   }
 }
 
@@ -524,6 +551,8 @@ static void arm_timer(struct monitor *m) {
   int64_t at = monitor_health_deadline(m);
   if (m->kill_at < at)
     at = m->kill_at;
+  if (m->restart_at < at)
+    at = m->restart_at;
   int64_t idle = forwarder_deadline(m->fwd);
   if (idle < at)
     at = idle;
@@ -551,6 +580,7 @@ static void on_timer(struct monitor *m) {
     kill_all(m);
   }
   monitor_health_timer(m, now);
+  monitor_restart_timer(m, now);
   forwarder_timer(m->fwd, now);
 }
 
@@ -565,7 +595,7 @@ static void dispatch(struct monitor *m, const struct epoll_event *ev) {
   case SRC_LOG_ERR: read_output(m, LOG_STDERR, 16); break;
   case SRC_PROBE: monitor_probe_output(m); break;
   case SRC_LISTEN: monitor_accept(m); break;
-  case SRC_CLIENT: monitor_client_gone(m, index); break;
+  case SRC_CLIENT: monitor_client_ready(m, index); break;
   case SRC_PORT: forwarder_event(m->fwd, index, ev->events); break;
   default: break;
   }
@@ -649,6 +679,8 @@ static void monitor_init(struct monitor *m, const struct create_options *co,
       .report_fd = -1,
       .listen_fd = -1,
       .kill_at = HEALTH_NEVER,
+      .restart_at = HEALTH_NEVER,
+      .policy = ro->restart,
       .stop_signal = SIGTERM,
       .stop_timeout_ns = STOP_DEFAULT_TIMEOUT_S * NSEC_PER_SEC,
   };
@@ -750,7 +782,7 @@ static _Noreturn void monitor_main(struct monitor *mp, int report_fd) {
   if (r >= 0)
     r = setup_stdio(&m, &err);
   if (r >= 0)
-    r = start_container(&m, false, &err);
+    r = monitor_start_container(&m, m.co.reuse_state_dir, &err);
   if (r < 0) {
     monitor_report(&m, json_pack("{s:s, s:i}", "error", err ? err->message : "?", "code", -r));
     _exit(1);
@@ -822,6 +854,38 @@ static int wait_healthy(int fd, const struct create_options *co, const struct ru
                         co->id, json_integer_value(json_object_get(msg, "exited")));
 }
 
+/* "<why>; <what was done about it>". */
+static int add_outcome(struct husk_error **err, const char *outcome) {
+  char *msg = xasprintf("%s; %s", (*err)->message, outcome);
+  free((*err)->message);
+  (*err)->message = msg;
+  return -(*err)->code;
+}
+
+/* --wait-healthy failed (*err says why): with --rm the container is stopped (SIGKILL, by its
+ * monitor, which removes it); without, it is left running. The message says which. */
+static int not_healthy(const struct create_options *co, const struct run_options *ro, pid_t monitor,
+                       struct husk_error **err) {
+  _cleanup_close_ int dirfd = -1;
+  _cleanup_state_ struct container_state *st = NULL;
+  if (state_load(co->root, co->id, false, &dirfd, &st, NULL) < 0)
+    return add_outcome(err, "it exited and was removed (--rm)");
+  flock(dirfd, LOCK_UN);
+  if (!ro->rm) {
+    if (state_status(dirfd, st) == STATUS_STOPPED)
+      return add_outcome(err, "it is stopped");
+    _cleanup_free_ char *note = xasprintf("it is left running (husk stop %s)", co->id);
+    return add_outcome(err, note);
+  }
+  monitor_ask(dirfd, monitor, json_pack("{s:s, s:i}", "op", "stop", "timeout", 0),
+              10 * NSEC_PER_SEC, NULL, NULL);
+  while (waitpid(monitor, NULL, 0) < 0 && errno == EINTR)
+    ;
+  /* The monitor removes it as it exits; if it could not, this does. */
+  container_delete(co->root, co->id, true, NULL);
+  return add_outcome(err, "it was stopped and removed (--rm)");
+}
+
 int monitor_detach(const struct create_options *co, const struct run_options *ro,
                    struct husk_error **err) {
   struct monitor m;
@@ -868,7 +932,10 @@ int monitor_detach(const struct create_options *co, const struct run_options *ro
                             error);
     return r;
   }
-  return ro->wait_healthy ? wait_healthy(fd, co, ro, err) : 0;
+  if (!ro->wait_healthy)
+    return 0;
+  r = wait_healthy(fd, co, ro, err);
+  return r < 0 ? not_healthy(co, ro, pid, err) : 0;
 }
 
 int monitor_foreground(const struct create_options *co, const struct run_options *ro,
@@ -888,7 +955,7 @@ int monitor_foreground(const struct create_options *co, const struct run_options
   if (r >= 0)
     r = setup_loop(&m, &sigs, err);
   if (r >= 0)
-    r = start_container(&m, false, err);
+    r = monitor_start_container(&m, false, err);
   if (r >= 0) {
     loop(&m);
     r = m.exit_status;

@@ -23,7 +23,8 @@ struct run_options;
 #define MONITOR_LOG_OLD_FILE "ctr.log.1"   /* the previous one, after a rotation */
 #define MONITOR_EVENTS_FILE "events.jsonl" /* start, health_status, exit, restart: JSON lines */
 #define MONITOR_HEALTH_FILE "health.json"  /* the health check, its config and its status */
-#define MONITOR_SOCKET "monitor.sock"      /* `husk health run` asks for a probe here */
+#define MONITOR_SOCKET "monitor.sock"      /* health run, stop, kill, restart ask here */
+#define MONITOR_RUN_FILE "run.json"        /* run's options, for `husk start` (0600) */
 #define MONITOR_PORTS_FILE "ports.json"    /* the published ports, as bound (`husk port`) */
 #define MONITOR_LOG_ROTATE_SIZE (1 << 20)  /* ctr.log is rotated beyond this: 2 MiB at most */
 
@@ -31,6 +32,10 @@ struct run_options;
  * once the container runs (with --wait-healthy: once it is healthy), or with the error. */
 int monitor_detach(const struct create_options *co, const struct run_options *ro,
                    struct husk_error **err);
+
+/* `husk start` of a stopped `run -d` container (as `docker start`): a new monitor, with the
+ * options run.json kept, starts it again in its state directory. */
+int monitor_start_again(const char *root, const char *id, struct husk_error **err);
 
 /* `run` in the foreground: create, start and watch the container in this process, with the
  * container on husk's own stdio and the signals in forward passed on to its init. Returns
@@ -95,7 +100,8 @@ json_t *monitor_health_state_json(const struct health *h);
 struct container_state;
 /* What the monitor knows, added to a container's OCI state object j: "health" ({status,
  * failingStreak, log}) beside the OCI fields when it has a health check, and in husk's
- * extension object the exit (exitCode, finishedAt), the restart count, the monitor's pid and the
+ * extension object the exit (exitCode, finishedAt), the monitor's pid, the restart count, the
+ * last start (startedAt), the policy, whether it waits to restart it (restarting) and the
  * published ports. */
 void monitor_state_add(int dirfd, const struct container_state *st, json_t *j, json_t *husk);
 
@@ -110,6 +116,13 @@ int monitor_ports_read(int dirfd, struct port_list *ret, struct husk_error **err
 /* monitor.sock's address, through the state directory's fd (a path may be too long). */
 struct sockaddr_un;
 void monitor_socket_address(int dirfd, struct sockaddr_un *sa);
+
+/* One request to the monitor, a JSON object ({"op": "stop", "timeout": S}, {"op": "kill",
+ * "signal": N, "all": B}, {"op": "restart", "timeout": S}), waiting at most wait_ns for the
+ * answer (ret may be NULL). An {"error": ...} answer is the error. A stopped monitor fails at
+ * once (EAGAIN); one without a socket (ENOENT, ECONNREFUSED) is for the caller to do without. */
+int monitor_ask(int dirfd, pid_t monitor_pid, json_t *request, int64_t wait_ns, json_t **ret,
+                struct husk_error **err);
 
 /* `husk health run`: the monitor runs one probe now (or lets the running one finish) and
  * answers with its exit code and the status after it. The wait is bounded by the probe's

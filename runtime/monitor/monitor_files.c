@@ -4,10 +4,12 @@
 #include "monitor.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/error.h"
@@ -205,6 +207,13 @@ void monitor_state_add(int dirfd, const struct container_state *st, json_t *j, j
     json_object_set_new(husk, "monitorPid",
                         json_integer(state_monitor_alive(st) ? st->monitor_pid : 0));
     json_object_set_new(husk, "restartCount", json_integer(st->restart_count));
+    if (st->started_at)
+      json_object_set_new(husk, "startedAt", json_string(st->started_at));
+    if (st->restart_policy)
+      json_object_set_new(husk, "restartPolicy", json_string(st->restart_policy));
+    /* A monitor that died in the back-off restarts nothing. */
+    if (st->restarting && state_monitor_alive(st))
+      json_object_set_new(husk, "restarting", json_true());
   }
   struct port_list ports;
   if (monitor_ports_read(dirfd, &ports, NULL) == 0) {
@@ -241,8 +250,9 @@ void monitor_socket_address(int dirfd, struct sockaddr_un *sa) {
   snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/%s", dirfd, MONITOR_SOCKET);
 }
 
-int monitor_probe_now(int dirfd, pid_t monitor_pid, int64_t timeout_ns, int *ret_exit_code,
-                      enum health_status *ret_status, struct husk_error **err) {
+/* Connect, send request, read one answer (NUL-terminated into buf). */
+static int ask(int dirfd, pid_t monitor_pid, const char *request, int64_t wait_ns, char *buf,
+               size_t size, struct husk_error **err) {
   if (proc_stopped(monitor_pid))
     return husk_error_set(err, EAGAIN, "the container's monitor (pid %d) is stopped", monitor_pid);
   struct sockaddr_un sa;
@@ -250,23 +260,40 @@ int monitor_probe_now(int dirfd, pid_t monitor_pid, int64_t timeout_ns, int *ret
   _cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   if (fd < 0)
     return husk_error_sys(err, "socket");
-  /* Bounded: the probe's own timeout and some seconds for the monitor to start and answer. */
-  int64_t wait_ns = timeout_ns + 10 * (int64_t)1000000000;
   struct timeval tv = {.tv_sec = (time_t)(wait_ns / 1000000000),
                        .tv_usec = (suseconds_t)(wait_ns % 1000000000 / 1000)};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
   if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
     return husk_error_sys(err, "connect to the container's monitor");
-  /* A monitor that refuses (busy, stopping) answers and closes before our request arrives:
-   * its answer is still there to read. */
-  bool sent = send(fd, "probe", 5, MSG_NOSIGNAL) == 5;
+  /* A monitor that refuses (busy) answers and closes before our request arrives: its answer
+   * is still there to read. */
+  bool sent = send(fd, request, strlen(request), MSG_NOSIGNAL) == (ssize_t)strlen(request);
   if (!sent && errno != EPIPE && errno != ECONNRESET)
-    return husk_error_sys(err, "ask the container's monitor for a probe");
-  char buf[512];
+    return husk_error_sys(err, "send the container's monitor a request");
+  /* Waited for in slices: a monitor stopped (SIGSTOP) after the check above never answers,
+   * and is seen so within a slice. */
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (;;) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int ready = poll(&p, 1, 250);
+    if (ready > 0)
+      break;
+    if (ready < 0 && errno != EINTR)
+      return husk_error_sys(err, "wait for the container's monitor");
+    if (proc_stopped(monitor_pid))
+      return husk_error_set(err, EAGAIN, "the container's monitor (pid %d) is stopped",
+                            monitor_pid);
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    if ((int64_t)(t.tv_sec - t0.tv_sec) * 1000000000 + (t.tv_nsec - t0.tv_nsec) >= wait_ns)
+      return husk_error_set(err, ETIMEDOUT, "the container's monitor did not answer in %lld s",
+                            (long long)(wait_ns / 1000000000));
+  }
   ssize_t n;
   do
-    n = recv(fd, buf, sizeof(buf) - 1, 0);
+    n = recv(fd, buf, size - 1, 0);
   while (n < 0 && errno == EINTR);
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
     return husk_error_set(err, ETIMEDOUT, "the container's monitor did not answer in %lld s",
@@ -280,6 +307,37 @@ int monitor_probe_now(int dirfd, pid_t monitor_pid, int64_t timeout_ns, int *ret
   if (n == 0)
     return husk_error_set(err, ECONNRESET, "the container's monitor ended without an answer");
   buf[n] = '\0';
+  return 0;
+}
+
+int monitor_ask(int dirfd, pid_t monitor_pid, json_t *request, int64_t wait_ns, json_t **ret,
+                struct husk_error **err) {
+  _cleanup_json_ json_t *owned = request;
+  _cleanup_free_ char *text = json_dumps(request, JSON_COMPACT);
+  char buf[4096];
+  int r = ask(dirfd, monitor_pid, text, wait_ns, buf, sizeof(buf), err);
+  if (r < 0)
+    return r;
+  _cleanup_json_ json_t *j = json_loads(buf, 0, NULL);
+  const char *error = json_string_value(json_object_get(j, "error"));
+  json_int_t code = json_integer_value(json_object_get(j, "code"));
+  if (error)
+    return husk_error_set(err, code > 0 ? (int)code : EINVAL, "%s", error);
+  if (!json_is_object(j))
+    return husk_error_set(err, EPROTO, "the container's monitor answered \"%s\"", buf);
+  if (ret)
+    *ret = TAKE_PTR(j);
+  return 0;
+}
+
+int monitor_probe_now(int dirfd, pid_t monitor_pid, int64_t timeout_ns, int *ret_exit_code,
+                      enum health_status *ret_status, struct husk_error **err) {
+  /* Bounded: the probe's own timeout and some seconds for the monitor to start and answer. */
+  int64_t wait_ns = timeout_ns + 10 * (int64_t)1000000000;
+  char buf[512];
+  int r = ask(dirfd, monitor_pid, "probe", wait_ns, buf, sizeof(buf), err);
+  if (r < 0)
+    return r;
   json_error_t jerr;
   _cleanup_json_ json_t *j = json_loads(buf, 0, &jerr);
   int code;

@@ -2,8 +2,8 @@
  * (exec.h: its namespaces and cgroup, the process's user, env, cwd, capabilities and seccomp)
  * made by a short-lived worker; the monitor collects the probe's output, kills its process
  * group at the timeout, feeds the results to health.c's state machine, keeps health.json,
- * writes health_status events, acts on --health-on-failure, and answers `husk health run` on
- * monitor.sock. */
+ * writes health_status events, acts on --health-on-failure, and keeps monitor.sock: `husk
+ * health run` asks it for a probe, stop, kill and restart for the rest (monitor_restart.c). */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -33,16 +33,25 @@ static void save_health(struct monitor *m) {
   monitor_unlock(m);
 }
 
-static void client_close(struct monitor *m, size_t i) { monitor_unwatch(m, &m->clients[i]); }
+static void client_close(struct monitor *m, size_t i) {
+  monitor_unwatch(m, &m->clients[i]);
+  m->client_kind[i] = CLIENT_NEW;
+}
 
-static void answer_clients(struct monitor *m, json_t *answer) {
+void monitor_answer(struct monitor *m, size_t client, json_t *answer) {
   _cleanup_json_ json_t *owned = answer;
   _cleanup_free_ char *text = json_dumps(answer, JSON_COMPACT);
+  if (m->clients[client] >= 0)
+    send(m->clients[client], text, strlen(text), MSG_NOSIGNAL);
+  client_close(m, client);
+}
+
+/* Everyone waiting for a probe's result. */
+static void answer_clients(struct monitor *m, json_t *answer) {
+  _cleanup_json_ json_t *owned = answer;
   for (size_t i = 0; i < MONITOR_MAX_CLIENTS; i++)
-    if (m->clients[i] >= 0) {
-      send(m->clients[i], text, strlen(text), MSG_NOSIGNAL);
-      client_close(m, i);
-    }
+    if (m->clients[i] >= 0 && m->client_kind[i] == CLIENT_PROBE)
+      monitor_answer(m, i, json_incref(answer));
 }
 
 static void answer_error(struct monitor *m, const char *message) {
@@ -56,9 +65,10 @@ static bool paused(struct monitor *m) { return m->cg && cgroup_is_frozen(m->cg);
 
 static void on_unhealthy(struct monitor *m) {
   switch (m->cfg.on_failure) {
-  case HEALTH_ON_FAILURE_KILL: monitor_stop(m, true, false); break;
-  case HEALTH_ON_FAILURE_STOP: monitor_stop(m, false, false); break;
-  case HEALTH_ON_FAILURE_RESTART: monitor_stop(m, false, true); break;
+  /* kill and stop mean it stays stopped, whatever --restart says */
+  case HEALTH_ON_FAILURE_KILL: m->manual_stop = true, monitor_stop(m, 0, false); break;
+  case HEALTH_ON_FAILURE_STOP: m->manual_stop = true, monitor_stop(m, -1, false); break;
+  case HEALTH_ON_FAILURE_RESTART: monitor_stop(m, -1, true); break;
   case HEALTH_ON_FAILURE_NONE:
   default: break;
   }
@@ -272,8 +282,6 @@ void monitor_health_timer(struct monitor *m, int64_t now) {
 /* ---- setting up ---- */
 
 int monitor_health_listen(struct monitor *m, struct husk_error **err) {
-  if (!health_config_enabled(&m->cfg))
-    return 0;
   struct sockaddr_un sa;
   monitor_socket_address(m->dirfd, &sa);
   m->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -283,6 +291,7 @@ int monitor_health_listen(struct monitor *m, struct husk_error **err) {
     return husk_error_set(err, ENOENT, "container %s was deleted", m->co.id);
   /* Only the owner may ask for probes, whatever umask husk was started with. */
   mode_t old_mask = umask(0077);
+  unlinkat(m->dirfd, MONITOR_SOCKET, 0); /* an earlier monitor's, on `husk start` */
   int r = bind(m->listen_fd, (struct sockaddr *)&sa, sizeof(sa));
   int e = errno;
   umask(old_mask);
@@ -321,36 +330,64 @@ void monitor_accept(struct monitor *m) {
   size_t i = 0;
   while (i < MONITOR_MAX_CLIENTS && m->clients[i] >= 0)
     i++;
-  const char *refuse = m->stopping || m->pid <= 0 ? "the container is stopping"
-                       : i == MONITOR_MAX_CLIENTS ? "too many probes asked for at once"
-                                                  : NULL;
-  if (refuse) {
-    _cleanup_json_ json_t *j = json_pack("{s:s}", "error", refuse);
+  if (i == MONITOR_MAX_CLIENTS) {
+    _cleanup_json_ json_t *j = json_pack("{s:s}", "error", "too many requests at once");
     _cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
     send(fd, text, strlen(text), MSG_NOSIGNAL);
     close(fd);
     return;
   }
   m->clients[i] = fd;
+  m->client_kind[i] = CLIENT_NEW;
   monitor_watch(m, fd, SRC_CLIENT, (uint32_t)i);
+}
+
+/* "probe": run one now (or let the running one answer it). */
+static void probe_request(struct monitor *m, size_t i) {
+  const char *refuse = !health_config_enabled(&m->cfg) ? "the container has no health check"
+                       : m->stopping || m->pid <= 0    ? "the container is stopping"
+                                                       : NULL;
+  if (refuse) {
+    monitor_answer(m, i, json_pack("{s:s}", "error", refuse));
+    return;
+  }
+  m->client_kind[i] = CLIENT_PROBE;
   if (m->probe.worker <= 0) /* else the running probe's result answers it */
     probe_start(m, monitor_now());
 }
 
-/* The request itself ("probe"), or the client going away. */
-void monitor_client_gone(struct monitor *m, uint32_t index) {
+/* A client's request ("probe", or a JSON object for monitor_control), or it going away. */
+void monitor_client_ready(struct monitor *m, uint32_t index) {
   if (index >= MONITOR_MAX_CLIENTS || m->clients[index] < 0)
     return;
-  char buf[16];
-  ssize_t n = recv(m->clients[index], buf, sizeof(buf), 0);
-  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+  char buf[512];
+  ssize_t n = recv(m->clients[index], buf, sizeof(buf) - 1, 0);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return;
+  if (n <= 0 || m->client_kind[index] != CLIENT_NEW) {
     client_close(m, index);
+    return;
+  }
+  buf[n] = '\0';
+  if (strcmp(buf, "probe") == 0) {
+    probe_request(m, index);
+    return;
+  }
+  _cleanup_json_ json_t *req = json_loads(buf, 0, NULL);
+  if (!json_is_object(req)) {
+    monitor_answer(m, index, json_pack("{s:s}", "error", "unknown request"));
+    return;
+  }
+  monitor_control(m, index, req);
 }
 
 void monitor_health_cleanup(struct monitor *m) {
   if (m->probe.worker > 0 && !m->probe.abandoned)
     probe_kill(m);
   answer_error(m, "the container is gone");
+  for (size_t i = 0; i < MONITOR_MAX_CLIENTS; i++)
+    if (m->clients[i] >= 0)
+      monitor_answer(m, i, json_pack("{s:s}", "error", "the container is gone"));
   probe_clear(m);
   monitor_unwatch(m, &m->listen_fd);
   health_config_free(&m->cfg);

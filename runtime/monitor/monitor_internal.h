@@ -1,6 +1,7 @@
 /* monitor_internal.h: the monitor's state, shared by monitor.c (the process, its loop, the
- * container's output, exit, stop and restart) and monitor_health.c (probes, health.json,
- * monitor.sock). Not for other modules: they use monitor.h. */
+ * container's output, exit and stop), monitor_health.c (probes, health.json, monitor.sock) and
+ * monitor_restart.c (restarts and their back-off, the requests of stop, kill, restart).
+ * Not for other modules: they use monitor.h. */
 #pragma once
 
 #include <stdbool.h>
@@ -23,8 +24,15 @@ enum monitor_source {
   SRC_LOG_ERR, /* its stderr pipe */
   SRC_PROBE,   /* the running probe's output */
   SRC_LISTEN,  /* monitor.sock */
-  SRC_CLIENT,  /* a `husk health run` waiting for a probe */
+  SRC_CLIENT,  /* a client of monitor.sock: its request, or it went away */
   SRC_PORT,    /* the published ports' sockets (ports.h reads the index) */
+};
+
+/* What a client of monitor.sock asked for. */
+enum client_kind {
+  CLIENT_NEW,     /* nothing yet */
+  CLIENT_PROBE,   /* `husk health run`: answered with the next probe's result */
+  CLIENT_RESTART, /* `husk restart`: answered once the container runs again */
 };
 
 #define MONITOR_MAX_CLIENTS 8
@@ -71,12 +79,20 @@ struct monitor {
   char **pasta_args; /* --network pasta: the ports as pasta's -t/-u options instead */
   int listen_fd;
   int clients[MONITOR_MAX_CLIENTS];
+  enum client_kind client_kind[MONITOR_MAX_CLIENTS];
   /* stopping */
   int stop_signal;
   int64_t stop_timeout_ns;
   int64_t kill_at; /* SIGKILL due; HEALTH_NEVER: none */
   bool stopping, restart_after;
   int restarts;
+  /* restarts (monitor_restart.c) */
+  struct restart_policy policy;
+  int64_t restart_at; /* the back-off ends: start it again; HEALTH_NEVER: none pending */
+  int64_t backoff_ns; /* the last delay (restart.h); 0: none yet */
+  int64_t started_ns; /* when it last started: a run of 10 s resets the back-off */
+  bool manual_stop;   /* stopped by hand: no policy starts it again (Docker's rule) */
+  bool restart_now;   /* `husk restart`: start it again as soon as it exited */
   bool done;
   int exit_status;
   /* detached: the code pages let go of while asleep (monitor.c, find_code_ranges) */
@@ -99,9 +115,28 @@ int monitor_watch(struct monitor *m, int fd, enum monitor_source src, uint32_t i
 void monitor_unwatch(struct monitor *m, int *fd);
 /* Tell a waiting `run -d` something: {"ok": true}, {"error": ...}, {"health": ...}. */
 void monitor_report(struct monitor *m, json_t *msg);
-/* Stop the container: its stop signal, SIGKILL after the timeout (now with kill_now); with
- * restart it is started again once it exited. */
-void monitor_stop(struct monitor *m, bool kill_now, bool restart);
+/* Stop the container: its stop signal, SIGKILL after timeout_ns (0: at once; -1: its stop
+ * timeout); with restart it is started again, after the back-off, once it exited. */
+void monitor_stop(struct monitor *m, int64_t timeout_ns, bool restart);
+/* Create and start the container again in its state directory and watch it. */
+int monitor_start_container(struct monitor *m, bool restart, struct husk_error **err);
+/* Nothing more to do: tell a waiting `run -d`, end the loop. */
+void monitor_finish(struct monitor *m);
+/* Answer one client of monitor.sock and close it. */
+void monitor_answer(struct monitor *m, size_t client, json_t *answer);
+
+/* monitor_restart.c */
+/* The container exited with status: true when it starts again (now, or after the back-off:
+ * then restart_at is set), false when the monitor is done. */
+bool monitor_restart_due(struct monitor *m, int status);
+void monitor_restart_timer(struct monitor *m, int64_t now);
+/* No further restart (a stop by hand); one waiting out its back-off stays stopped, and the
+ * monitor is done. */
+void monitor_cancel_restarts(struct monitor *m);
+/* A request on monitor.sock other than "probe": {"op": "stop"|"kill"|"restart", ...}. */
+void monitor_control(struct monitor *m, size_t client, const json_t *req);
+/* run.json: what `husk start` needs to run it again. */
+void monitor_save_run_options(struct monitor *m);
 
 /* monitor_health.c */
 /* The health config from the annotations and run's flags (--wait-healthy needs one). */
@@ -115,6 +150,5 @@ void monitor_probe_output(struct monitor *m);
 void monitor_probe_reaped(struct monitor *m, int wstatus);
 void monitor_probe_abandon(struct monitor *m);
 void monitor_accept(struct monitor *m);
-void monitor_client_gone(struct monitor *m, uint32_t index);
+void monitor_client_ready(struct monitor *m, uint32_t index); /* its request, or EOF */
 void monitor_health_cleanup(struct monitor *m);
-

@@ -242,6 +242,8 @@ int run_parse_option(int c, const char *arg, struct run_options *o, struct husk_
   }
   case RUN_OPT_STOP_TIMEOUT: return parse_stop_timeout(arg, o, err);
   case RUN_OPT_WAIT_HEALTHY: return parse_wait_healthy(arg, o, err);
+  case RUN_OPT_RESTART:
+    return restart_policy_parse(arg, &o->restart, err) < 0 ? husk_error_wrap(err, "--restart") : 0;
   case 'p': return port_parse(arg, &o->ports, err);
   case RUN_OPT_NETWORK: return parse_network(arg, o, err);
   case RUN_OPT_HOSTNAME: return parse_hostname(arg, o, err);
@@ -370,4 +372,143 @@ int stop_timeout_of(const json_t *annotations) {
   char *end;
   long n = v ? strtol(v, &end, 10) : -1;
   return v && *v && !*end && n >= 0 && n <= INT_MAX ? (int)n : STOP_DEFAULT_TIMEOUT_S;
+}
+
+/* ---- restarts (issue 14, item 6) ---- */
+
+int run_options_check(const struct run_options *o, bool detach, struct husk_error **err) {
+  if (o->restart.kind == RESTART_NO)
+    return 0;
+  if (o->rm)
+    return husk_error_set(err, EINVAL, "Conflicting options: --restart and --rm");
+  if (!detach) {
+    _cleanup_free_ char *p = restart_policy_format(&o->restart);
+    return husk_error_set(err, EINVAL,
+                          "--restart %s needs -d: a container run in the foreground ends with "
+                          "its process",
+                          p);
+  }
+  return 0;
+}
+
+/* Secrets are bytes: hex in run.json (0600, as every file here that holds them). */
+static char *hex_encode(const char *data, size_t len) {
+  char *out = xmalloc(2 * len + 1);
+  for (size_t i = 0; i < len; i++)
+    snprintf(out + 2 * i, 3, "%02x", (unsigned char)data[i]);
+  out[2 * len] = '\0';
+  return out;
+}
+
+static bool hex_decode(const char *text, char **ret, size_t *ret_len) {
+  size_t n = strlen(text);
+  if (n % 2 || strspn(text, "0123456789abcdef") != n)
+    return false;
+  char *out = xmalloc(n / 2 + 1);
+  for (size_t i = 0; i < n / 2; i++) {
+    unsigned v;
+    sscanf(text + 2 * i, "%2x", &v);
+    out[i] = (char)v;
+  }
+  *ret = out;
+  *ret_len = n / 2;
+  return true;
+}
+
+/* --add-host, --dns, --secret and the network they are for. */
+static json_t *service_to_json(const struct service_files *f) {
+  json_t *hosts = json_array(), *dns = json_array(), *secrets = json_array();
+  for (size_t i = 0; i < f->n_hosts; i++)
+    json_array_append_new(hosts, json_pack("[s, s]", f->hosts[i].name, f->hosts[i].ip));
+  for (size_t i = 0; i < f->n_dns; i++)
+    json_array_append_new(dns, json_string(f->dns[i]));
+  for (size_t i = 0; i < f->n_secrets; i++) {
+    _cleanup_free_ char *hex = hex_encode(f->secrets[i].data, f->secrets[i].len);
+    json_array_append_new(secrets,
+                          json_pack("{s:s, s:s}", "name", f->secrets[i].name, "data", hex));
+  }
+  return json_pack("{s:i, s:o, s:o, s:o}", "network", (int)f->network, "hosts", hosts, "dns", dns,
+                   "secrets", secrets);
+}
+
+static int service_from_json(const json_t *j, struct service_files *f, struct husk_error **err) {
+  int network;
+  json_t *hosts, *dns, *secrets;
+  if (json_unpack((json_t *)j, "{s:i, s:o, s:o, s:o}", "network", &network, "hosts", &hosts, "dns",
+                  &dns, "secrets", &secrets) < 0 ||
+      !json_is_array(hosts) || !json_is_array(dns) || !json_is_array(secrets))
+    return husk_error_set(err, EINVAL, "service files: not what husk run wrote");
+  f->network = (enum etc_network)network;
+  f->hosts = xcalloc(json_array_size(hosts) + 1, sizeof(*f->hosts));
+  f->dns = xcalloc(json_array_size(dns) + 1, sizeof(*f->dns));
+  f->secrets = xcalloc(json_array_size(secrets) + 1, sizeof(*f->secrets));
+  size_t i;
+  json_t *v;
+  json_array_foreach(hosts, i, v) {
+    const char *name = json_string_value(json_array_get(v, 0));
+    const char *ip = json_string_value(json_array_get(v, 1));
+    if (!name || !ip)
+      return husk_error_set(err, EINVAL, "service files: hosts[%zu]", i);
+    f->hosts[f->n_hosts++] = (struct etc_host){.name = xstrdup(name), .ip = xstrdup(ip)};
+  }
+  json_array_foreach(dns, i, v) {
+    if (!json_is_string(v))
+      return husk_error_set(err, EINVAL, "service files: dns[%zu]", i);
+    f->dns[f->n_dns++] = xstrdup(json_string_value(v));
+  }
+  json_array_foreach(secrets, i, v) {
+    const char *name = json_string_value(json_object_get(v, "name"));
+    const char *hex = json_string_value(json_object_get(v, "data"));
+    struct etc_secret sec = {0};
+    if (!name || !hex || !hex_decode(hex, &sec.data, &sec.len))
+      return husk_error_set(err, EINVAL, "service files: secrets[%zu]", i);
+    sec.name = xstrdup(name);
+    f->secrets[f->n_secrets++] = sec;
+  }
+  return 0;
+}
+
+json_t *run_options_to_json(const struct run_options *o) {
+  const struct health_overrides *h = &o->health;
+  _cleanup_free_ char *policy = restart_policy_format(&o->restart);
+  json_t *health = json_pack(
+      "{s:I, s:I, s:I, s:I, s:i, s:b}", "interval", (json_int_t)h->interval_ns, "timeout",
+      (json_int_t)h->timeout_ns, "startPeriod", (json_int_t)h->start_period_ns, "startInterval",
+      (json_int_t)h->start_interval_ns, "retries", h->retries, "disable", h->disable);
+  if (h->cmd)
+    json_object_set_new(health, "cmd", json_string(h->cmd));
+  if (h->on_failure_set)
+    json_object_set_new(health, "onFailure", json_string(health_on_failure_name(h->on_failure)));
+  return json_pack("{s:s, s:b, s:o, s:o, s:i, s:o}", "restart", policy, "rm", o->rm, "health",
+                   health, "ports", ports_to_json(&o->ports), "network", (int)o->network, "service",
+                   service_to_json(&o->service));
+}
+
+int run_options_from_json(const json_t *j, struct run_options *o, struct husk_error **err) {
+  const char *policy = NULL, *cmd = NULL, *on_failure = NULL;
+  int rm = 0, retries = 0, disable = 0;
+  json_int_t interval = 0, timeout = 0, start_period = 0, start_interval = 0;
+  if (json_unpack((json_t *)j, "{s:s, s:b, s:{s:I, s:I, s:I, s:I, s:i, s:b, s?s, s?s}}", "restart",
+                  &policy, "rm", &rm, "health", "interval", &interval, "timeout", &timeout,
+                  "startPeriod", &start_period, "startInterval", &start_interval, "retries",
+                  &retries, "disable", &disable, "cmd", &cmd, "onFailure", &on_failure) < 0)
+    return husk_error_set(err, EINVAL, "run's options: not what husk run wrote");
+  int r = restart_policy_parse(policy, &o->restart, err);
+  struct health_overrides *h = &o->health;
+  if (r >= 0 && on_failure)
+    r = health_on_failure_parse(on_failure, &h->on_failure, err);
+  if (r < 0)
+    return husk_error_wrap(err, "run's options");
+  h->on_failure_set = on_failure != NULL;
+  o->rm = rm;
+  h->cmd = cmd ? xstrdup(cmd) : NULL;
+  json_t *ports = json_object_get(j, "ports"), *service = json_object_get(j, "service");
+  o->network = (enum network_mode)json_integer_value(json_object_get(j, "network"));
+  if (ports && ports_from_json(ports, &o->ports, err) < 0)
+    return husk_error_wrap(err, "run's options");
+  if (service && service_from_json(service, &o->service, err) < 0)
+    return husk_error_wrap(err, "run's options");
+  h->interval_ns = interval, h->timeout_ns = timeout, h->start_period_ns = start_period;
+  h->start_interval_ns = start_interval, h->retries = retries, h->disable = disable;
+  return 0;
 }

@@ -14,6 +14,7 @@
 #include "container/container.h"
 #include "container/etc_files.h"
 #include "health.h"
+#include "restart.h"
 #include "ports.h"
 #include "spec/annotations.h"
 
@@ -35,6 +36,8 @@ struct run_options {
   bool rm;                         /* --rm: a detached container is deleted when it exits */
   bool wait_healthy;               /* --wait-healthy[=TIMEOUT] */
   int64_t wait_healthy_timeout_ns; /* 0: no limit */
+  /* ---- restarts (issue 14, item 6) ---- */
+  struct restart_policy restart; /* --restart; RESTART_NO when not given */
   /* published ports and the network (ports.h) */
   struct port_list ports;       /* -p, in order */
   enum network_mode network;    /* --network; NETWORK_CONFIG: not given */
@@ -104,6 +107,20 @@ enum {
   "none|kill|restart|stop] [--no-healthcheck] [--hostname NAME] [--add-host NAME:IP] "             \
   "[--dns IP] [-e|--env K[=V]] [--env-file FILE] [--secret NAME=FILE] "                            \
   "[-p|--publish [IP:][HOSTPORT:]PORT[/udp]] [--network private|none|host|pasta]"
+
+/* ---- restarts (issue 14, item 6): --restart, and run's options kept to start it again ---- */
+enum { RUN_OPT_RESTART = 480 };
+#define RUN_RESTART_LONG_OPTIONS                                                                   \
+  { "restart", required_argument, NULL, RUN_OPT_RESTART }
+#define RUN_RESTART_USAGE "[--restart no|on-failure[:N]|always|unless-stopped]"
+/* What run's flags cannot be together: --restart with --rm (Docker's "Conflicting options"),
+ * --restart without -d (a foreground run ends with its process). */
+int run_options_check(const struct run_options *o, bool detach, struct husk_error **err);
+/* The options the monitor acts on (the health flags, --rm, --restart), as JSON for the
+ * container's run.json, and back: `husk start` of a stopped `run -d` container uses them. The
+ * rest of run's flags are in the config patch, kept beside them. */
+json_t *run_options_to_json(const struct run_options *o);
+int run_options_from_json(const json_t *j, struct run_options *o, struct husk_error **err);
 
 /* Apply one of run's own options (arg is getopt's optarg): 0 taken, 1 not one of them, <0 bad. */
 int run_parse_option(int c, const char *arg, struct run_options *o, struct husk_error **err);

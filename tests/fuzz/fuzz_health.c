@@ -1,5 +1,5 @@
 /* fuzz_health.c: the io.husk.healthcheck annotation (Docker's Healthcheck object), Go
- * durations and RFC 3339 times. */
+ * durations, RFC 3339 times and logs' --since/--until times. */
 #include "fuzz.h"
 
 #include <jansson.h>
@@ -25,6 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     free(duration_format(ns));
   husk_error_freep(&err);
   rfc3339_parse(text, &ns, &err);
+  husk_error_freep(&err);
+  log_time_parse(text, INT64_C(1700000000000000000), &ns, &err); /* logs --since/--until */
   husk_error_freep(&err);
   free(text);
   return 0;

@@ -9,7 +9,7 @@
 #include "monitor/health.h"
 #include "monitor/run_options.h"
 
-static const struct option run_flags[] = {RUN_LONG_OPTIONS, {0}};
+static const struct option run_flags[] = {RUN_LONG_OPTIONS, RUN_RESTART_LONG_OPTIONS, {0}};
 
 static const struct option *flag_named(const char *name) {
   for (size_t i = 0; run_flags[i].name; i++)

@@ -72,11 +72,38 @@ START_TEST(test_exec_user) {
   ck_assert_msg(a.status == 0, "exec -u: %d %s", a.status, a.err);
   /* The config's env has HOME=/root, and it is kept. */
   ck_assert_str_eq(a.out, "1000:1000:/root\n");
-  /* Without :GID the config's gid stays. */
+  /* Without :GID: runc keeps the config's gid; husk takes the uid's group from the
+   * container's /etc/passwd, as docker exec does (app: 1000). */
   _h_result_ struct h_result b =
       h_rt("exec", "--user", "1000", id, "sh", "-c", "echo $(id -u):$(id -g)", NULL);
   ck_assert_msg(b.status == 0, "exec --user: %d %s", b.status, b.err);
-  ck_assert_str_eq(b.out, "1000:0\n");
+  ck_assert_str_eq(b.out, h_is_husk() ? "1000:1000\n" : "1000:0\n");
+}
+END_TEST
+
+static void run_as_app(json_t *config) {
+  h_config_set(config, "process.user", json_pack("{s:i, s:i}", "uid", 1000, "gid", 1000));
+}
+
+/* docker exec -u 0 in a container whose process runs as app (1000:1000): root's primary group
+ * from /etc/passwd (0), not the config's 1000; a uid /etc/passwd lacks gets group 0. */
+START_TEST(test_exec_uid_primary_group) {
+  if (!h_is_husk())
+    return;
+  _h_free_ char *id = start_container("uidgroup", "sleep 300", run_as_app, NULL);
+  _h_result_ struct h_result a = h_rt("exec", id, "sh", "-c", "echo $(id -u):$(id -g)", NULL);
+  ck_assert_str_eq(a.out, "1000:1000\n");
+  _h_result_ struct h_result b =
+      h_rt("exec", "-u", "0", id, "sh", "-c", "echo $(id -u):$(id -g)", NULL);
+  ck_assert_msg(b.status == 0, "exec -u 0: %d %s", b.status, b.err);
+  ck_assert_str_eq(b.out, "0:0\n");
+  _h_result_ struct h_result c =
+      h_rt("exec", "-u", "4242", id, "sh", "-c", "echo $(id -u):$(id -g)", NULL);
+  ck_assert_msg(c.status == 0, "exec -u 4242: %d %s", c.status, c.err);
+  ck_assert_str_eq(c.out, "4242:0\n");
+  _h_result_ struct h_result d =
+      h_rt("exec", "-u", "0:1000", id, "sh", "-c", "echo $(id -u):$(id -g)", NULL);
+  ck_assert_str_eq(d.out, "0:1000\n");
 }
 END_TEST
 
@@ -100,8 +127,8 @@ START_TEST(test_exec_user_by_name) {
   ck_assert_msg(b.status == 0 && strcmp(b.out, "50\n") == 0, "exec -u app:staff: %s %s", b.out,
                 b.err);
   _h_result_ struct h_result c = h_rt("exec", "-u", "ghost", id, "id", NULL);
-  ck_assert_msg(c.status != 0 && strstr(c.err, "--user ghost: no such user"), "exec -u ghost: %d %s",
-                c.status, c.err);
+  ck_assert_msg(c.status != 0 && strstr(c.err, "--user ghost: no such user"),
+                "exec -u ghost: %d %s", c.status, c.err);
 }
 END_TEST
 
@@ -569,6 +596,7 @@ int main(void) {
   tcase_add_test(tc, test_exec_output_and_exit_codes);
   tcase_add_test(tc, test_exec_user);
   tcase_add_test(tc, test_exec_user_by_name);
+  tcase_add_test(tc, test_exec_uid_primary_group);
   tcase_add_test(tc, test_exec_env_and_cwd);
   tcase_add_test(tc, test_exec_process_file);
   tcase_add_test(tc, test_exec_detach_pid_file);

@@ -1924,6 +1924,51 @@ START_TEST(test_restart_keeps_writes) {
 }
 END_TEST
 
+/* An image container that exited, restarted by --restart on-failure:1 and then started again
+ * by `husk start` (a new monitor, from run.json: the image's config, not a bundle's): the
+ * same upper all three times. */
+START_TEST(test_start_again_keeps_writes) {
+  HUSK_ONLY();
+  _h_free_ char *store = h_dir_new("store");
+  _fx_image_ struct fx_image *img = fx_image_busybox();
+  _h_free_ char *layout = layout_of(img, "again", "1");
+  load_ok(store, layout, "Loaded image: again:1\n");
+  _h_free_ char *cid = h_id_new("again");
+  _h_result_ struct h_result r =
+      RT(store, "run", "-d", "--name", cid, "--restart", "on-failure:1", "again:1", "sh", "-c",
+         "echo run >> /runs; cat /runs | wc -l; exit 3");
+  ck_assert_msg(r.status == 0, "run -d: %d %s", r.status, r.err);
+  bool done = false;
+  for (int waited = 0; !done && waited < 20000; waited += 100) {
+    _h_result_ struct h_result l = RT(store, "logs", cid);
+    _h_result_ struct h_result st = RT(store, "list");
+    done = strcmp(l.out, "1\n2\n") == 0 && strstr(st.out, "stopped (3), 1 restart");
+    if (!done)
+      sleep_ms(100);
+  }
+  ck_assert_msg(done, "on-failure:1 did not run it twice");
+  bool ended = false; /* the monitor ends after the exit it recorded */
+  for (int waited = 0; !ended && waited < 10000; waited += 50) {
+    _h_result_ struct h_result st = RT(store, "state", cid);
+    ended = strstr(st.out, "\"monitorPid\": 0") != NULL;
+    if (!ended)
+      sleep_ms(50);
+  }
+  ck_assert_msg(ended, "the monitor did not end");
+  _h_result_ struct h_result s = RT(store, "start", cid, NULL);
+  ck_assert_msg(s.status == 0, "start: %d %s", s.status, s.err);
+  bool thrice = false;
+  for (int waited = 0; !thrice && waited < 20000; waited += 100) {
+    _h_result_ struct h_result l = RT(store, "logs", cid);
+    thrice = strcmp(l.out, "1\n2\n3\n") == 0;
+    if (!thrice)
+      sleep_ms(100);
+  }
+  ck_assert_msg(thrice, "husk start did not run the image's process on the same upper");
+  remove_container(store, cid);
+}
+END_TEST
+
 /* run and create with a prefixed source: loaded into the store first. */
 START_TEST(test_run_and_create_from_source) {
   HUSK_ONLY();
@@ -2061,6 +2106,7 @@ int main(void) {
   tcase_add_test(containers, test_image_volumes);
   tcase_add_test(containers, test_run_user_override_and_caps);
   tcase_add_test(containers, test_restart_keeps_writes);
+  tcase_add_test(containers, test_start_again_keeps_writes);
   tcase_add_test(containers, test_labels_cannot_set_husk_annotations_and_volumes_are_filled);
   tcase_add_test(containers, test_run_and_create_from_source);
   tcase_add_test(containers, test_spec_image_then_create_bundle);

@@ -1,7 +1,8 @@
 /* test_monitor.c: integration tests of the monitor `husk run` keeps per container: exits
  * recorded (0, 3, 137) and nothing left behind, a busybox httpd service going healthy and then
  * unhealthy when httpd stops, probe timeouts killing the probe's process group, restart on
- * failure, `stop` with SIGKILL after the timeout, `logs -f`, --rm and --wait-healthy, run's
+ * failure, `stop` with SIGKILL after the timeout, `logs -f`, `logs --tail/--since/--until/
+ * --details`, --rm and --wait-healthy (a failed wait stops and removes an --rm one), run's
  * -m and -u, a foreground run's health, and health events. Intervals are short; time limits
  * are generous and polled. Nearly all of it is husk's own: against another runtime only the
  * exit of a detached container is checked. */
@@ -504,13 +505,127 @@ START_TEST(test_rm_and_wait_healthy) {
       h_rt("run", "-d", "--wait-healthy=10s", "--name", sick, "--health-cmd", "false",
            "--health-interval", "100ms", bundle, NULL);
   ck_assert_msg(u.status != 0, "--wait-healthy on a failing probe succeeded");
-  ck_assert_msg(strstr(u.err, "unhealthy"), "stderr: %s", u.err);
+  ck_assert_msg(strstr(u.err, "unhealthy") && strstr(u.err, "it is left running"), "stderr: %s",
+                u.err);
+  ck_assert(h_wait_status(sick, "running", 1000)); /* without --rm it is left as it is */
+  _h_result_ struct h_result us = h_rt("stop", "-t", "0", sick, NULL);
+  ck_assert_msg(us.status == 0, "stop: %d %s", us.status, us.err);
+
+  /* With --rm, a wait that fails (a timeout, or unhealthy) stops and removes it. */
+  _h_free_ char *slow = h_id_new("slow");
+  _h_result_ struct h_result t =
+      h_rt("run", "-d", "--rm", "--wait-healthy=1s", "--name", slow, "--health-cmd", "sleep 30",
+           "--health-interval", "10s", bundle, NULL);
+  ck_assert_msg(t.status != 0 && strstr(t.err, "did not become healthy within 1s") &&
+                    strstr(t.err, "stopped and removed (--rm)"),
+                "--rm --wait-healthy=1s: %d %s", t.status, t.err);
+  ck_assert_msg(!h_state_dir_exists(slow), "--rm --wait-healthy that timed out left it");
+  ck_assert(!h_process_mentions(slow));
+  _h_free_ char *sick_rm = h_id_new("sickrm");
+  _h_result_ struct h_result ur =
+      h_rt("run", "-d", "--rm", "--wait-healthy=10s", "--name", sick_rm, "--health-cmd", "false",
+           "--health-interval", "100ms", bundle, NULL);
+  ck_assert_msg(ur.status != 0 && strstr(ur.err, "unhealthy") &&
+                    strstr(ur.err, "stopped and removed (--rm)"),
+                "--rm --wait-healthy, unhealthy: %d %s", ur.status, ur.err);
+  ck_assert_msg(!h_state_dir_exists(sick_rm), "--rm --wait-healthy that failed left it");
 
   _h_free_ char *plain = h_id_new("plain");
   _h_result_ struct h_result p = h_rt("run", "-d", "--wait-healthy", "--name", plain, bundle, NULL);
   ck_assert_msg(p.status != 0, "--wait-healthy without a health check succeeded");
   ck_assert_msg(strstr(p.err, "no health check"), "stderr: %s", p.err);
   ck_assert_msg(!h_state_dir_exists(plain), "a failed run -d left the container");
+}
+END_TEST
+
+/* The lines of `logs --timestamps`: "TIME TEXT". */
+static char *nth_time(const char *logs, int n) {
+  const char *p = logs;
+  for (int i = 0; i < n && p; i++)
+    p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL;
+  ck_assert_msg(p && strchr(p, ' '), "no line %d in %s", n, logs);
+  return strndup(p, (size_t)(strchr(p, ' ') - p));
+}
+
+/* --tail (-n, all), --since and --until (a timestamp, Unix seconds or a duration), together,
+ * with --timestamps, --details and -f; and Docker's errors for bad values. */
+START_TEST(test_logs_tail_since_until) {
+  if (!h_is_husk())
+    return;
+  _h_free_ char *bundle =
+      cmd_bundle("logsel", "echo a; echo b; sleep 1.5; echo c; echo d; echo e; "
+                           "while [ ! -e /go ]; do sleep 0.05; done; echo f; exec sleep 1000");
+  _h_free_ char *id = h_id_new("logsel");
+  _h_result_ struct h_result r = h_rt("run", "-d", "--name", id, bundle, NULL);
+  ck_assert_msg(r.status == 0, "run -d: %d %s", r.status, r.err);
+  long long deadline = now_ms() + 15000;
+  for (;;) {
+    _h_result_ struct h_result l = h_rt("logs", id, NULL);
+    if (strcmp(l.out, "a\nb\nc\nd\ne\n") == 0)
+      break;
+    ck_assert_msg(now_ms() < deadline, "logs: %s", l.out);
+    sleep_ms(50);
+  }
+  _h_result_ struct h_result ts = h_rt("logs", "--timestamps", id, NULL);
+  _h_free_ char *t_b = nth_time(ts.out, 1), *t_c = nth_time(ts.out, 2);
+  _h_result_ struct h_result tail = h_rt("logs", "--tail", "2", id, NULL);
+  ck_assert_str_eq(tail.out, "d\ne\n");
+  _h_result_ struct h_result n1 = h_rt("logs", "-n", "1", id, NULL);
+  ck_assert_str_eq(n1.out, "e\n");
+  _h_result_ struct h_result n0 = h_rt("logs", "-n", "0", id, NULL);
+  ck_assert_str_eq(n0.out, "");
+  _h_result_ struct h_result all = h_rt("logs", "--tail", "all", id, NULL);
+  ck_assert_str_eq(all.out, "a\nb\nc\nd\ne\n");
+  /* The case: the last 2 lines, of those since c. */
+  _h_result_ struct h_result ts2 = h_rt("logs", "--tail", "2", "--since", t_c, id, NULL);
+  ck_assert_msg(ts2.status == 0, "logs --tail 2 --since: %d %s", ts2.status, ts2.err);
+  ck_assert_str_eq(ts2.out, "d\ne\n");
+  _h_result_ struct h_result t5 = h_rt("logs", "--tail", "5", "--since", t_c, id, NULL);
+  ck_assert_str_eq(t5.out, "c\nd\ne\n");
+  _h_result_ struct h_result until = h_rt("logs", "--until", t_b, id, NULL);
+  ck_assert_str_eq(until.out, "a\nb\n");
+  _h_result_ struct h_result ago = h_rt("logs", "--since", "10m", id, NULL);
+  ck_assert_str_eq(ago.out, "a\nb\nc\nd\ne\n");
+  _h_result_ struct h_result ago_until = h_rt("logs", "--until", "10m", id, NULL);
+  ck_assert_str_eq(ago_until.out, "");
+  char future[32];
+  snprintf(future, sizeof(future), "%lld.5", (long long)time(NULL) + 100);
+  _h_result_ struct h_result unix_since = h_rt("logs", "--since", future, id, NULL);
+  ck_assert_msg(unix_since.status == 0 && !unix_since.out[0], "--since %s: %d %s %s", future,
+                unix_since.status, unix_since.out, unix_since.err);
+  _h_result_ struct h_result both = h_rt("logs", "-t", "--tail", "1", id, NULL);
+  ck_assert_msg(both.out[4] == '-' && strstr(both.out, "Z e\n") && h_lines(both.out) == 1, "%s",
+                both.out);
+  /* Docker's --details: the line's attributes and a space; husk's lines have none. */
+  _h_result_ struct h_result details = h_rt("logs", "--details", "-n", "2", id, NULL);
+  ck_assert_str_eq(details.out, " d\n e\n");
+  /* -f with --until in the future follows only until then, though the container runs on */
+  char soon[32];
+  snprintf(soon, sizeof(soon), "%lld", (long long)time(NULL) + 2);
+  long long t0 = now_ms();
+  struct h_proc *until_f = h_rt_spawn("logs", "-f", "--until", soon, id, NULL);
+  _h_result_ struct h_result uf = h_proc_wait(until_f, 15000);
+  ck_assert_msg(uf.status == 0, "logs -f --until: %d %s", uf.status, uf.err);
+  ck_assert_msg(now_ms() - t0 < 10000, "logs -f --until followed %lld ms", now_ms() - t0);
+  ck_assert_str_eq(uf.out, "a\nb\nc\nd\ne\n");
+  /* -f from the last line on, until the monitor ends */
+  struct h_proc *follow = h_rt_spawn("logs", "-f", "--tail", "1", id, NULL);
+  sleep_ms(300);
+  _h_free_ char *go = rootfs_path(bundle, "/go");
+  h_write(go, "");
+  sleep_ms(300);
+  _h_result_ struct h_result s = h_rt("stop", "-t", "0", id, NULL);
+  ck_assert_msg(s.status == 0, "stop: %d %s", s.status, s.err);
+  _h_result_ struct h_result f = h_proc_wait(follow, 15000);
+  ck_assert_msg(f.status == 0, "logs -f --tail 1: %d %s", f.status, f.err);
+  ck_assert_str_eq(f.out, "e\nf\n");
+  static const char *const bad[][2] = {
+      {"--since", "yesterday"}, {"--until", "1e9"}, {"--tail", "some"}};
+  for (size_t i = 0; i < 3; i++) {
+    _h_result_ struct h_result b = h_rt("logs", bad[i][0], bad[i][1], id, NULL);
+    ck_assert_msg(b.status != 0 && strstr(b.err, bad[i][0]) && strstr(b.err, bad[i][1]),
+                  "logs %s %s: %d %s", bad[i][0], bad[i][1], b.status, b.err);
+  }
 }
 END_TEST
 
@@ -768,6 +883,7 @@ int main(void) {
   tcase_add_test(tc, test_on_failure_kill);
   tcase_add_test(tc, test_stop_sigkill_after_timeout);
   tcase_add_test(tc, test_logs_follow);
+  tcase_add_test(tc, test_logs_tail_since_until);
   tcase_add_test(tc, test_rm_and_wait_healthy);
   tcase_add_test(tc, test_run_conveniences);
   tcase_add_test(tc, test_foreground_health);

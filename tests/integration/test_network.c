@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -400,6 +401,31 @@ START_TEST(test_publish_survives_restart) {
 }
 END_TEST
 
+/* --restart always brings the service back after it died (killed from outside, not by husk,
+ * so no manual stop): the same host port reaches the new one. */
+START_TEST(test_publish_survives_restart_always) {
+  if (!h_is_husk())
+    return;
+  _h_free_ char *bundle = echo_bundle("always", "tcp", 7006);
+  _h_free_ char *id = h_id_new("always");
+  _h_result_ struct h_result r =
+      h_rt("run", "-d", "--name", id, "-p", "127.0.0.1::7006", "--restart", "always", bundle, NULL);
+  ck_assert_msg(r.status == 0, "run -d: %d %s", r.status, r.err);
+  int port = host_port(id, "7006");
+  ck_assert_msg(wait_echo(port, 10000), "the echo service never answered on %d", port);
+  pid_t before = h_state_pid(id);
+  ck_assert_int_eq(kill(before, SIGKILL), 0);
+  pid_t after = before;
+  for (long long end = h_now_ms() + 20000; h_now_ms() < end && (after == before || after <= 0);
+       h_sleep_ms(50))
+    after = h_state_pid(id);
+  ck_assert_msg(after > 0 && after != before, "--restart always did not bring it back");
+  ck_assert_msg(wait_echo(port, 10000), "no echo through %d after the restart", port);
+  _h_result_ struct h_result s = h_rt("stop", "-t", "0", id, NULL);
+  ck_assert_msg(s.status == 0, "stop: %d %s", s.status, s.err);
+}
+END_TEST
+
 /* Nothing of the host side is in the container: its processes see no socket husk bound. */
 START_TEST(test_publish_sockets_not_in_container) {
   if (!h_is_husk())
@@ -572,6 +598,7 @@ int main(void) {
   tcase_add_test(tc, test_publish_port_in_use_refused);
   tcase_add_test(tc, test_publish_bad_values);
   tcase_add_test(tc, test_publish_survives_restart);
+  tcase_add_test(tc, test_publish_survives_restart_always);
   tcase_add_test(tc, test_publish_sockets_not_in_container);
   tcase_add_test(tc, test_network_modes);
   tcase_add_test(tc, test_network_pasta);

@@ -241,6 +241,36 @@ START_TEST(test_exec_tty_foreground) {
 }
 END_TEST
 
+/* docker exec -t: TERM=xterm when the process's environment has no TERM; one given (-e) or
+ * the config's is kept; without -t none is added. runc adds nothing: husk only. */
+START_TEST(test_exec_tty_sets_term) {
+  if (!h_is_husk())
+    return;
+  char *bundle = h_bundle_new("execterm");
+  _h_free_ char *id = h_id_new("execterm");
+  _h_json_ json_t *config = h_config_load(bundle);
+  h_config_set(config, "process.env", json_pack("[s]", "PATH=/bin:/sbin:/usr/bin"));
+  h_config_set_cmd(config, "sleep 300");
+  h_config_save(bundle, config);
+  _h_result_ struct h_result r = h_rt("run", "-d", "--bundle", bundle, id, NULL);
+  ck_assert_msg(r.status == 0, "run -d: %d %s", r.status, r.err);
+  free(bundle);
+  struct on_pty t;
+  spawn_on_pty(&t, 24, 80, "exec", "-t", id, "sh", "-c", "echo \"T=[$TERM]\"", NULL);
+  ck_assert_int_eq(pty_wait(&t, 10000), 0);
+  ck_assert_msg(strstr(t.out, "T=[xterm]"), "exec -t: %s", t.out);
+  pty_close(&t);
+  struct on_pty given;
+  spawn_on_pty(&given, 24, 80, "exec", "-t", "-e", "TERM=vt100", id, "sh", "-c",
+               "echo \"T=[$TERM]\"", NULL);
+  ck_assert_int_eq(pty_wait(&given, 10000), 0);
+  ck_assert_msg(strstr(given.out, "T=[vt100]"), "exec -t -e TERM=vt100: %s", given.out);
+  pty_close(&given);
+  _h_result_ struct h_result plain = h_rt("exec", id, "sh", "-c", "echo \"T=[$TERM]\"", NULL);
+  ck_assert_str_eq(plain.out, "T=[]\n");
+}
+END_TEST
+
 /* conmon's form: exec --detach --tty --console-socket with a process file. */
 START_TEST(test_exec_console_socket) {
   _h_free_ char *dir = h_dir_new("execcons");
@@ -311,6 +341,7 @@ int main(void) {
   tcase_add_test(tc, test_run_terminal_resize);
   tcase_add_test(tc, test_run_terminal_without_a_terminal);
   tcase_add_test(tc, test_exec_tty_foreground);
+  tcase_add_test(tc, test_exec_tty_sets_term);
   tcase_add_test(tc, test_exec_console_socket);
   tcase_add_test(tc, test_exec_terminal_rules);
   suite_add_tcase(s, tc);

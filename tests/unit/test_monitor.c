@@ -1,7 +1,8 @@
 /* test_monitor.c: unit tests for what the monitor and `run` do without processes: run's
  * flags (memory sizes, users, stop signals, the two operand forms, the config patch), the
  * container log's lines (encoding, decoding, splitting), event lines, and the health object
- * `husk state` shows. */
+ * `husk state` shows; --restart policies, Docker's back-off, run.json's options, and the
+ * times `logs --since/--until` take. */
 #include <check.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -15,8 +16,10 @@
 #include "cli/commands/commands.h"
 #include "container/container.h"
 #include "container/state.h"
+#include "monitor/duration.h"
 #include "monitor/monitor.h"
 #include "monitor/ports.h"
+#include "monitor/restart.h"
 #include "monitor/run_options.h"
 #include "unit.h"
 
@@ -435,10 +438,180 @@ START_TEST(state_monitor_fields) {
   ck_assert(back->exited && back->oom_killed);
   ck_assert_int_eq(back->exit_code, 137);
   ck_assert_str_eq(back->finished, "2024-01-01T00:00:01Z");
+  ck_assert_ptr_null(back->started_at);
+  ck_assert(!back->restarting && !back->restart_policy);
+  st.started_at = "2024-01-01T00:00:00.5Z";
+  st.restarting = true;
+  st.restart_policy = "on-failure:3";
+  ck_assert_int_eq(state_write(fd, &st, &err), 0);
+  _cleanup_state_ struct container_state *again = NULL;
+  ck_assert_int_eq(state_read(fd, &again, &err), 0);
+  ck_assert_str_eq(again->started_at, "2024-01-01T00:00:00.5Z");
+  ck_assert(again->restarting);
+  ck_assert_str_eq(again->restart_policy, "on-failure:3");
   back->monitor_start_time++; /* a reused pid */
   ck_assert(!state_monitor_alive(back));
   unlinkat(fd, STATE_FILE, 0);
   rmdir(dir);
+}
+END_TEST
+
+/* ---- restarts ---- */
+
+static struct restart_policy policy_ok(const char *text) {
+  _cleanup_error_ struct husk_error *err = NULL;
+  struct restart_policy p = {.kind = RESTART_ALWAYS, .max_retries = 99};
+  ck_assert_msg(restart_policy_parse(text, &p, &err) == 0, "\"%s\": %s", text,
+                err ? err->message : "?");
+  return p;
+}
+
+static void policy_fails(const char *text, const char *want) {
+  _cleanup_error_ struct husk_error *err = NULL;
+  struct restart_policy p = {.kind = RESTART_ALWAYS, .max_retries = 99};
+  ck_assert_msg(restart_policy_parse(text, &p, &err) < 0, "\"%s\" should fail", text);
+  ck_assert_msg(strstr(err->message, want), "\"%s\": %s", text, err->message);
+  ck_assert(p.kind == RESTART_ALWAYS && p.max_retries == 99); /* untouched */
+}
+
+START_TEST(restart_policies) {
+  ck_assert(policy_ok("no").kind == RESTART_NO);
+  ck_assert(policy_ok("always").kind == RESTART_ALWAYS);
+  ck_assert(policy_ok("unless-stopped").kind == RESTART_UNLESS_STOPPED);
+  struct restart_policy p = policy_ok("on-failure");
+  ck_assert(p.kind == RESTART_ON_FAILURE && p.max_retries == 0);
+  p = policy_ok("on-failure:3");
+  ck_assert(p.kind == RESTART_ON_FAILURE && p.max_retries == 3);
+  ck_assert(policy_ok("on-failure:").max_retries == 0); /* Docker: an empty count is none */
+  _cleanup_free_ char *text = restart_policy_format(&p);
+  ck_assert_str_eq(text, "on-failure:3");
+  policy_fails("sometimes", "unknown policy 'sometimes'");
+  ck_assert(policy_ok("").kind == RESTART_NO); /* Docker's default */
+  policy_fails("on-failure:three", "maximum retry count must be an integer");
+  policy_fails("on-failure:99999999999", "must be an integer");
+  policy_fails("always:2", "can only be used with 'on-failure'");
+  policy_fails("on-failure:-2", "cannot be negative");
+  /* who restarts: on-failure only a failure, up to N times; a manual stop ends them all */
+  ck_assert(restart_policy_wants(&p, 1, 2, false));
+  ck_assert(!restart_policy_wants(&p, 1, 3, false));
+  ck_assert(!restart_policy_wants(&p, 0, 0, false));
+  struct restart_policy unlimited = {.kind = RESTART_ON_FAILURE};
+  ck_assert(restart_policy_wants(&unlimited, 137, 1000, false));
+  struct restart_policy always = {.kind = RESTART_ALWAYS};
+  struct restart_policy unless = {.kind = RESTART_UNLESS_STOPPED};
+  ck_assert(restart_policy_wants(&always, 0, 50, false));
+  ck_assert(restart_policy_wants(&unless, 0, 50, false));
+  ck_assert(!restart_policy_wants(&always, 0, 0, true));
+  ck_assert(!restart_policy_wants(&unless, 1, 0, true));
+  struct restart_policy no = {.kind = RESTART_NO};
+  ck_assert(!restart_policy_wants(&no, 1, 0, false));
+}
+END_TEST
+
+START_TEST(restart_backoff) {
+  const int64_t ms = 1000000, s = 1000 * ms;
+  int64_t d = 0;
+  ck_assert_int_eq(restart_backoff_next(&d, 0), 100 * ms);
+  ck_assert_int_eq(restart_backoff_next(&d, 0), 200 * ms);
+  ck_assert_int_eq(restart_backoff_next(&d, 9 * s), 400 * ms);
+  for (int i = 0; i < 20; i++)
+    restart_backoff_next(&d, s);
+  ck_assert_int_eq(d, 60 * s); /* at most a minute */
+  ck_assert_int_eq(restart_backoff_next(&d, 0), 60 * s);
+  ck_assert_int_eq(restart_backoff_next(&d, 10 * s), 100 * ms); /* ran 10 s: over again */
+  ck_assert_int_eq(restart_backoff_next(&d, 0), 200 * ms);
+  /* 100 ms doubling: 51.2 s, then the minute */
+  d = 0;
+  int64_t last = 0;
+  for (int i = 0; i < 10; i++)
+    last = restart_backoff_next(&d, 0);
+  ck_assert_int_eq(last, 51200 * ms);
+  ck_assert_int_eq(restart_backoff_next(&d, 0), 60 * s);
+}
+END_TEST
+
+START_TEST(run_options_round_trip) {
+  _cleanup_error_ struct husk_error *err = NULL;
+  _cleanup_run_options_ struct run_options o;
+  run_options_init(&o);
+  ck_assert_int_eq(run_parse_option(RUN_OPT_RESTART, "on-failure:4", &o, &err), 0);
+  ck_assert_int_eq(run_parse_option(RUN_OPT_HEALTH_CMD, "wget -q -O- http://x/", &o, &err), 0);
+  ck_assert_int_eq(run_parse_option(RUN_OPT_HEALTH_INTERVAL, "250ms", &o, &err), 0);
+  ck_assert_int_eq(run_parse_option(RUN_OPT_HEALTH_RETRIES, "7", &o, &err), 0);
+  ck_assert_int_eq(run_parse_option(RUN_OPT_HEALTH_ON_FAILURE, "kill", &o, &err), 0);
+  ck_assert_int_eq(run_parse_option('p', "127.0.0.1:8080:80/udp", &o, &err), 0);
+  ck_assert_int_eq(run_parse_option(RUN_OPT_NETWORK, "none", &o, &err), 0);
+  ck_assert_int_eq(run_parse_option(RUN_OPT_ADD_HOST, "db:10.0.0.9", &o, &err), 0);
+  ck_assert_int_eq(run_parse_option(RUN_OPT_DNS, "9.9.9.9", &o, &err), 0);
+  ck_assert_int_lt(run_parse_option(RUN_OPT_RESTART, "never", &o, &err), 0);
+  ck_assert_msg(strstr(err->message, "--restart: invalid restart policy"), "%s", err->message);
+  _cleanup_json_ json_t *j = run_options_to_json(&o);
+  _cleanup_run_options_ struct run_options back;
+  run_options_init(&back);
+  husk_error_freep(&err);
+  ck_assert_int_eq(run_options_from_json(j, &back, &err), 0);
+  ck_assert(back.restart.kind == RESTART_ON_FAILURE && back.restart.max_retries == 4);
+  ck_assert_str_eq(back.health.cmd, "wget -q -O- http://x/");
+  ck_assert_int_eq(back.health.interval_ns, 250 * 1000000LL);
+  ck_assert_int_eq(back.health.retries, 7);
+  ck_assert(back.health.on_failure_set && back.health.on_failure == HEALTH_ON_FAILURE_KILL);
+  ck_assert(!back.rm);
+  ck_assert_int_eq(back.ports.n, 1);
+  ck_assert_int_eq(back.ports.v[0].host_port, 8080);
+  ck_assert_int_eq(back.ports.v[0].container_port, 80);
+  ck_assert_int_eq(back.network, NETWORK_NONE);
+  ck_assert_int_eq(back.service.network, o.service.network);
+  ck_assert(back.service.n_hosts == 1 && strcmp(back.service.hosts[0].ip, "10.0.0.9") == 0);
+  ck_assert(back.service.n_dns == 1 && strcmp(back.service.dns[0], "9.9.9.9") == 0);
+  _cleanup_json_ json_t *bad = json_pack("{s:s}", "restart", "always");
+  _cleanup_run_options_ struct run_options none;
+  run_options_init(&none);
+  husk_error_freep(&err);
+  ck_assert_int_lt(run_options_from_json(bad, &none, &err), 0);
+  /* --restart with --rm, or without -d */
+  o.rm = true;
+  husk_error_freep(&err);
+  ck_assert_int_lt(run_options_check(&o, true, &err), 0);
+  ck_assert_str_eq(err->message, "Conflicting options: --restart and --rm");
+  o.rm = false;
+  husk_error_freep(&err);
+  ck_assert_int_lt(run_options_check(&o, false, &err), 0);
+  ck_assert_int_eq(run_options_check(&o, true, NULL), 0);
+}
+END_TEST
+
+static int64_t log_time(const char *text, int64_t now) {
+  _cleanup_error_ struct husk_error *err = NULL;
+  int64_t t = -7;
+  ck_assert_msg(log_time_parse(text, now, &t, &err) == 0, "\"%s\": %s", text,
+                err ? err->message : "?");
+  return t;
+}
+
+START_TEST(log_times) {
+  const int64_t s = 1000000000;
+  const int64_t now = 1700000000 * s;
+  ck_assert_int_eq(log_time("10m", now), now - 600 * s);
+  ck_assert_int_eq(log_time("1h30m", now), now - 5400 * s);
+  ck_assert_int_eq(log_time("1.5s", now), now - 1500000000);
+  ck_assert_int_eq(log_time("-1m", now), now + 60 * s); /* Go's durations may be negative */
+  ck_assert_int_eq(log_time("1700000100", now), 1700000100 * s);
+  ck_assert_int_eq(log_time("1700000100.25", now), 1700000100 * s + 250000000);
+  ck_assert_int_eq(log_time("1700000100.000000001", now), 1700000100 * s + 1);
+  ck_assert_int_eq(log_time("0", now), 0); /* the epoch, not a duration */
+  ck_assert_int_eq(log_time("2023-11-14T22:13:20Z", now), now);
+  ck_assert_int_eq(log_time("2023-11-14T23:13:20.5+01:00", now), now + 500000000);
+  static const char *const bad[] = {
+      "", "yesterday", "1e9", "1700000000.", ".5", "2023-11-14", "1700000000.1234567891", "10 m"};
+  for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+    _cleanup_error_ struct husk_error *err = NULL;
+    int64_t t = -7;
+    ck_assert_msg(log_time_parse(bad[i], now, &t, &err) < 0, "\"%s\" should fail", bad[i]);
+    ck_assert_msg(strstr(err->message, "failed to parse value as time or duration"), "%s",
+                  err->message);
+    ck_assert_int_eq(t, -7);
+  }
+  ck_assert_int_eq(log_time("10", now), 10 * s); /* a plain number is Unix seconds */
 }
 END_TEST
 
@@ -519,6 +692,12 @@ static Suite *monitor_suite(void) {
   tcase_add_test(l, health_state_shape);
   tcase_add_test(l, state_monitor_fields);
   suite_add_tcase(s, l);
+  TCase *rs = tcase_create("restarts and logs");
+  tcase_add_test(rs, restart_policies);
+  tcase_add_test(rs, restart_backoff);
+  tcase_add_test(rs, run_options_round_trip);
+  tcase_add_test(rs, log_times);
+  suite_add_tcase(s, rs);
   return s;
 }
 

@@ -37,6 +37,7 @@ int cmd_update(int argc, char **argv, const struct global_options *g, struct hus
 int cmd_ps(int argc, char **argv, const struct global_options *g, struct husk_error **err);
 int cmd_events(int argc, char **argv, const struct global_options *g, struct husk_error **err);
 int cmd_stop(int argc, char **argv, const struct global_options *g, struct husk_error **err);
+int cmd_restart(int argc, char **argv, const struct global_options *g, struct husk_error **err);
 int cmd_logs(int argc, char **argv, const struct global_options *g, struct husk_error **err);
 int cmd_health(int argc, char **argv, const struct global_options *g, struct husk_error **err);
 int cmd_exec(int argc, char **argv, const struct global_options *g, struct husk_error **err);

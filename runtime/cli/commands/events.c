@@ -2,7 +2,8 @@
  * With --stats one {"type":"stats","id":...,"data":{cpu, memory, pids}} and exit; otherwise
  * stats every interval (default 5s) and {"type":"oom","id":...} whenever the cgroup's OOM
  * kill count grows, and the lines its monitor writes to events.jsonl ({"type":"health_status",
- * ...}, "start", "exit", "restart"), until the container stops. */
+ * ...}, "start", "exit", "restart"), until the container stops; a container its monitor
+ * restarts (run --restart, --health-on-failure restart) is followed into its next run. */
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
@@ -102,14 +103,34 @@ static void print_monitor_events(struct events_tail *t) {
   fflush(stdout);
 }
 
-/* The monitor writes the exit event after it reaped the init: wait for it to finish. */
-static void wait_monitor(const struct container_state *st) {
-  _cleanup_close_ int fd =
-      st->monitor_pid > 0 ? (int)syscall(SYS_pidfd_open, st->monitor_pid, 0) : -1;
-  if (fd < 0 || !state_monitor_alive(st))
-    return;
-  struct pollfd p = {.fd = fd, .events = POLLIN};
-  poll(&p, 1, 5000);
+/* After the init exited (the monitor writes the exit event once it reaped it): while its
+ * monitor lives, and is not stopped, the next run's state (a new init, and its
+ * new cgroup) once the monitor has started it again; false when the monitor ends instead. */
+static bool next_run(const char *root, const char *id, struct container_state **st,
+                     struct cgroup **cg, struct events_tail *events) {
+  for (;;) {
+    _cleanup_close_ int fd = -1;
+    struct container_state *now = NULL;
+    if (state_load(root, id, false, &fd, &now, NULL) < 0)
+      return false; /* deleted */
+    bool alive = state_monitor_alive(now);
+    bool again = now->pid != (*st)->pid && state_status(fd, now) != STATUS_STOPPED;
+    struct cgroup *next = NULL;
+    if (again && container_cgroup(now, &next, NULL) < 0)
+      again = false;
+    if (again) {
+      container_state_free(*st);
+      cgroup_free(*cg);
+      *st = now, *cg = next;
+      return true;
+    }
+    pid_t monitor = now->monitor_pid;
+    container_state_free(now);
+    if (!alive || proc_stopped(monitor))
+      return false;
+    print_monitor_events(events);
+    nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+  }
 }
 
 /* Until the init is gone (or its cgroup, when a delete got there first). */
@@ -134,7 +155,6 @@ static void watch(struct cgroup *cg, const struct container_state *st, long long
   }
   if (cgroup_oom_kills(cg, &ooms, NULL) == 0 && ooms > seen) /* the kill that ended it */
     emit("oom", st->id, NULL);
-  wait_monitor(st);
   print_monitor_events(events);
 }
 
@@ -177,7 +197,10 @@ int cmd_events(int argc, char **argv, const struct global_options *g, struct hus
     struct events_tail events = {.fd = open(path, O_RDONLY | O_CLOEXEC)};
     if (events.fd >= 0)
       lseek(events.fd, 0, SEEK_END); /* from now on, as the stats */
-    watch(cg, st, interval_ms, &events);
+    do
+      watch(cg, st, interval_ms, &events);
+    while (next_run(g->root, id, &st, &cg, &events));
+    print_monitor_events(&events);
     closep(&events.fd);
     return 0;
   }

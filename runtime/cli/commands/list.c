@@ -1,17 +1,19 @@
 /* list.c: `husk list [--format table|json] [-q]`: every container under --root, with what its
- * monitor knows (health, exit code) beside the OCI state. */
+ * monitor knows (health, exit code, restarts, time up) beside the OCI state. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/error.h"
 #include "base/utils.h"
 #include "commands.h"
 #include "container/state.h"
+#include "monitor/duration.h"
 #include "monitor/monitor.h"
 
 #define LIST_USAGE "list [-f|--format table|json] [-q|--quiet]"
@@ -62,29 +64,66 @@ static int collect(const char *root, json_t **ret, struct husk_error **err) {
   return 0;
 }
 
-/* "running (healthy)" while a health check runs, "stopped (137)" once the monitor recorded the
- * exit, else the OCI status alone. */
+/* How long ago an RFC 3339 time was, coarsely: "3s", "5m", "2h", "4d"; "" when unknown. */
+static void ago(const char *when, char *buf, size_t size) {
+  int64_t t;
+  buf[0] = '\0';
+  if (!when || rfc3339_parse(when, &t, NULL) < 0)
+    return;
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  long long s = ((long long)now.tv_sec * NSEC_PER_SEC + now.tv_nsec - t) / NSEC_PER_SEC;
+  s = s < 0 ? 0 : s;
+  if (s < 120)
+    snprintf(buf, size, "%llds", s);
+  else if (s < 2 * 3600)
+    snprintf(buf, size, "%lldm", s / 60);
+  else if (s < 2 * 86400)
+    snprintf(buf, size, "%lldh", s / 3600);
+  else
+    snprintf(buf, size, "%lldd", s / 86400);
+}
+
+/* "running (healthy), up 5m" (up: since its last start; the health while a check runs),
+ * "stopped (137)" once the monitor recorded the exit, "restarting (1) 2s ago" (the exit code
+ * and when it exited, as Docker shows it) while the monitor waits out the back-off, else the
+ * OCI status alone; then ", 3 restarts" when there were any. */
 static void status_text(json_t *c, char *buf, size_t size) {
   const char *status = json_string_value(json_object_get(c, "status"));
   const char *health = json_string_value(json_object_get(json_object_get(c, "health"), "status"));
-  json_t *code = json_object_get(json_object_get(c, "husk"), "exitCode");
-  if (strcmp(status, "running") == 0 && health)
-    snprintf(buf, size, "%s (%s)", status, health);
-  else if (strcmp(status, "stopped") == 0 && json_is_integer(code))
-    snprintf(buf, size, "%s (%lld)", status, json_integer_value(code));
-  else
-    snprintf(buf, size, "%s", status);
+  json_t *husk = json_object_get(c, "husk");
+  json_t *code = json_object_get(husk, "exitCode");
+  json_int_t restarts = json_integer_value(json_object_get(husk, "restartCount"));
+  char when[16];
+  int n;
+  if (strcmp(status, "stopped") == 0 && json_is_true(json_object_get(husk, "restarting"))) {
+    ago(json_string_value(json_object_get(husk, "finishedAt")), when, sizeof(when));
+    n = snprintf(buf, size, "restarting (%lld)", json_integer_value(code));
+    if (when[0] && n > 0 && (size_t)n < size)
+      n += snprintf(buf + n, size - (size_t)n, " %s ago", when);
+  } else if (strcmp(status, "running") == 0) {
+    ago(json_string_value(json_object_get(husk, "startedAt")), when, sizeof(when));
+    n = health ? snprintf(buf, size, "%s (%s)", status, health) : snprintf(buf, size, "%s", status);
+    if (when[0] && n > 0 && (size_t)n < size)
+      n += snprintf(buf + n, size - (size_t)n, ", up %s", when);
+  } else if (strcmp(status, "stopped") == 0 && json_is_integer(code)) {
+    n = snprintf(buf, size, "%s (%lld)", status, json_integer_value(code));
+  } else {
+    n = snprintf(buf, size, "%s", status);
+  }
+  if (restarts > 0 && n > 0 && (size_t)n < size)
+    snprintf(buf + n, size - (size_t)n, ", %lld restart%s", restarts, restarts == 1 ? "" : "s");
 }
 
 static void print_table(json_t *all) {
-  printf("%-24s %-8s %-20s %-40s %-32s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER");
+  printf("%-24s %-8s %-34s %-40s %-32s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER");
   size_t i;
   json_t *c;
   json_array_foreach(all, i, c) {
     char status[64];
     status_text(c, status, sizeof(status));
     const char *why = json_string_value(json_object_get(json_object_get(c, "husk"), "error"));
-    printf("%-24s %-8lld %-20s %-40s %-32s %s%s%s\n", json_string_value(json_object_get(c, "id")),
+    printf("%-24s %-8lld %-34s %-40s %-32s %s%s%s\n", json_string_value(json_object_get(c, "id")),
            json_integer_value(json_object_get(c, "pid")), status,
            json_string_value(json_object_get(c, "bundle")),
            json_string_value(json_object_get(c, "created")),

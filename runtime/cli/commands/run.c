@@ -22,7 +22,7 @@
 
 #define RUN_USAGE                                                                                  \
   "run [-b|--bundle DIR] [-d|--detach] [--pid-file F] [--preserve-fds N] "                         \
-  "[--no-pivot] [--no-new-keyring] [--entrypoint CMD] " RUN_OPTIONS_USAGE                          \
+  "[--no-pivot] [--no-new-keyring] [--entrypoint CMD] " RUN_OPTIONS_USAGE " " RUN_RESTART_USAGE    \
   " ID | [--name ID] BUNDLE|IMAGE [ARG...]"
 
 /* What a shell user expects to reach the container rather than husk. */
@@ -75,6 +75,7 @@ static int run_container(const struct create_options *o, const struct run_option
 int cmd_run(int argc, char **argv, const struct global_options *g, struct husk_error **err) {
   static const struct option opts[] = {CREATE_LONG_OPTIONS,
                                        RUN_LONG_OPTIONS,
+                                       RUN_RESTART_LONG_OPTIONS,
                                        TARGET_LONG_OPTIONS,
                                        {"detach", no_argument, NULL, 'd'},
                                        {"help", no_argument, NULL, 'h'},
@@ -108,8 +109,11 @@ int cmd_run(int argc, char **argv, const struct global_options *g, struct husk_e
     if (value)
       memset(value + 1, '*', strlen(value + 1));
   }
+  int r = run_options_check(&ro, detach, err);
+  if (r < 0)
+    return r;
   _cleanup_free_ char *made_id = NULL;
-  int r = run_take_operands(argc, argv, optind, RUN_USAGE, ro.name, g, &o, &target, &made_id, err);
+  r = run_take_operands(argc, argv, optind, RUN_USAGE, ro.name, g, &o, &target, &made_id, err);
   if (r < 0)
     return r;
   create_add_listen_fds(&o);
