@@ -21,3 +21,9 @@ int trampoline_open(struct husk_error **err);
  * executed: a negative errno, with err set. */
 int trampoline_execve(int tramp_fd, const char *path, char *const argv[], char *const envp[],
                       int report_fd, struct husk_error **err);
+
+/* The same with the stub as the container's init (run --init, stub.c's init mode): it stays
+ * as the process, forks the program, forwards signals to it, reaps orphans and exits with the
+ * program's status. report_fd must be an fd (the exec fifo). */
+int trampoline_execve_init(int tramp_fd, const char *path, char *const argv[], char *const envp[],
+                           int report_fd, struct husk_error **err);
