@@ -151,6 +151,21 @@ static int patch_config(struct create_ctx *c, const json_t *patch, struct husk_e
   return spec_parse_json(doc, &c->spec, err);
 }
 
+/* run's flags that edit the document rather than merge into it (create_options.config_edit),
+ * last, so they see the user and capabilities the image or -u gave. */
+static int edit_config(struct create_ctx *c, struct husk_error **err) {
+  if (!c->opts->config_edit)
+    return 0;
+  _cleanup_json_ json_t *doc = json_incref(c->spec->doc);
+  spec_free(TAKE_PTR(c->spec));
+  const struct config_edit_ctx ctx = {.storage = c->opts->storage ? c->opts->storage
+                                                                  : store_default_root(),
+                                      .image = c->image,
+                                      .rootfs = c->image ? NULL : c->rootfs};
+  int r = c->opts->config_edit(doc, &ctx, c->opts->config_edit_arg, err);
+  return r < 0 ? r : spec_parse_json(doc, &c->spec, err);
+}
+
 /* An image's container (its config names the image): the store is opened and the image
  * found; its root filesystem is made later (make_image_storage), once the journal can
  * record it. -u NAME is the image's user. */
@@ -201,8 +216,10 @@ static int load_bundle(struct create_ctx *c, struct husk_error **err) {
     return husk_error_set(err, EINVAL, "process: required to create a container");
   const char *image = json_string_value(
       json_object_get(json_object_get(c->spec->doc, "annotations"), IMAGE_ANNOTATION));
-  if (image)
-    return load_image(c, image, err);
+  if (image) {
+    r = load_image(c, image, err);
+    return r < 0 ? r : edit_config(c, err);
+  }
   _cleanup_free_ char *root = c->spec->root.path[0] == '/'
                                   ? xstrdup(c->spec->root.path)
                                   : xasprintf("%s/%s", c->bundle, c->spec->root.path);
@@ -212,15 +229,16 @@ static int load_bundle(struct create_ctx *c, struct husk_error **err) {
   struct stat st;
   if (stat(c->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
     return husk_error_set(err, ENOTDIR, "root.path %s: not a directory", c->rootfs);
-  if (!c->opts->user_name)
-    return 0;
-  /* run -u NAME[:GROUP]: the name is the image's, found in the rootfs's own files. */
-  json_t *user = NULL;
-  r = user_resolve(c->rootfs, c->opts->user_name, &user, err);
-  if (r < 0)
-    return r;
-  _cleanup_json_ json_t *patch = json_pack("{s:{s:o}}", "process", "user", user);
-  return patch_config(c, patch, err);
+  if (c->opts->user_name) {
+    /* run -u NAME[:GROUP]: the name is the image's, found in the rootfs's own files. */
+    json_t *user = NULL;
+    r = user_resolve(c->rootfs, c->opts->user_name, &user, err);
+    if (r < 0)
+      return r;
+    _cleanup_json_ json_t *patch = json_pack("{s:{s:o}}", "process", "user", user);
+    r = patch_config(c, patch, err);
+  }
+  return r < 0 ? r : edit_config(c, err);
 }
 
 /* The image's anonymous volumes (config.Volumes): a directory each in the container's own

@@ -18,9 +18,15 @@
 #include "monitor/duration.h"
 #include "process/user.h"
 
-void run_options_init(struct run_options *o) { *o = (struct run_options){.stop_timeout = -1}; }
+void run_options_init(struct run_options *o) {
+  *o = (struct run_options){.stop_timeout = -1};
+  run_flags_init(&o->flags);
+}
 
-void run_options_free(struct run_options *o) { health_overrides_free(&o->health); }
+void run_options_free(struct run_options *o) {
+  health_overrides_free(&o->health);
+  run_flags_free(&o->flags);
+}
 
 /* The health flags go to health.c under their own names. */
 static const struct {
@@ -92,7 +98,7 @@ int run_parse_option(int c, const char *arg, struct run_options *o, struct husk_
   }
   case RUN_OPT_STOP_TIMEOUT: return parse_stop_timeout(arg, o, err);
   case RUN_OPT_WAIT_HEALTHY: return parse_wait_healthy(arg, o, err);
-  default: return 1;
+  default: return run_flags_parse(c, arg, &o->flags, err); /* run_flags.c */
   }
 }
 
@@ -120,6 +126,7 @@ json_t *run_config_patch(const struct run_options *o) {
     json_object_set_new(patch, "annotations", ann);
   else
     json_decref(ann);
+  run_flags_patch(&o->flags, patch); /* run_flags.c */
   if (json_object_size(patch) == 0) {
     json_decref(patch);
     return NULL;

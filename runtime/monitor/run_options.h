@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "health.h"
+#include "run_flags.h"
 #include "spec/annotations.h"
 
 struct husk_error;
@@ -30,6 +31,7 @@ struct run_options {
   bool rm;                         /* --rm: a detached container is deleted when it exits */
   bool wait_healthy;               /* --wait-healthy[=TIMEOUT] */
   int64_t wait_healthy_timeout_ns; /* 0: no limit */
+  struct run_flags flags;          /* docker run's everyday flags (run_flags.h) */
 };
 
 void run_options_init(struct run_options *o);
@@ -64,16 +66,15 @@ enum {
       {"health-start-period", required_argument, NULL, RUN_OPT_HEALTH_START_PERIOD},               \
       {"health-start-interval", required_argument, NULL, RUN_OPT_HEALTH_START_INTERVAL},           \
       {"health-retries", required_argument, NULL, RUN_OPT_HEALTH_RETRIES},                         \
-      {"health-on-failure", required_argument, NULL, RUN_OPT_HEALTH_ON_FAILURE}, {                 \
-    "no-healthcheck", no_argument, NULL, RUN_OPT_NO_HEALTHCHECK                                    \
-  }
-#define RUN_SHORT_OPTIONS "m:u:"
+      {"health-on-failure", required_argument, NULL, RUN_OPT_HEALTH_ON_FAILURE},                   \
+      {"no-healthcheck", no_argument, NULL, RUN_OPT_NO_HEALTHCHECK}, RUN_FLAGS_LONG_OPTIONS
+#define RUN_SHORT_OPTIONS "m:u:" RUN_FLAGS_SHORT_OPTIONS
 #define RUN_OPTIONS_USAGE                                                                          \
   "[--name NAME] [-m|--memory SIZE] [-u|--user UID[:GID]] [--stop-signal SIG] "                    \
   "[--stop-timeout SECONDS] [--rm] [--wait-healthy[=TIMEOUT]] [--health-cmd CMD] "                 \
   "[--health-interval D] [--health-timeout D] [--health-start-period D] "                          \
   "[--health-start-interval D] [--health-retries N] [--health-on-failure "                         \
-  "none|kill|restart|stop] [--no-healthcheck]"
+  "none|kill|restart|stop] [--no-healthcheck] " RUN_FLAGS_USAGE
 
 /* Apply one of run's own options (arg is getopt's optarg): 0 taken, 1 not one of them, <0 bad. */
 int run_parse_option(int c, const char *arg, struct run_options *o, struct husk_error **err);
