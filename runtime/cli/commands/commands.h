@@ -42,6 +42,7 @@ int cmd_health(int argc, char **argv, const struct global_options *g, struct hus
 int cmd_exec(int argc, char **argv, const struct global_options *g, struct husk_error **err);
 int cmd_image(int argc, char **argv, const struct global_options *g, struct husk_error **err);
 int cmd_images(int argc, char **argv, const struct global_options *g, struct husk_error **err);
+int cmd_volume(int argc, char **argv, const struct global_options *g, struct husk_error **err);
 
 /* The config.json that `husk spec [--rootless]` writes (new reference). */
 json_t *spec_default_config(bool rootless);
