@@ -40,6 +40,7 @@ struct run_flags {
 
 void run_flags_init(struct run_flags *f);
 void run_flags_free(struct run_flags *f);
+#define _cleanup_run_flags_ __attribute__((cleanup(run_flags_free)))
 
 enum {
   RUN_FLAG_MOUNT = 450,

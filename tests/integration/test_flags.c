@@ -459,6 +459,33 @@ START_TEST(test_tty_and_interactive) {
 }
 END_TEST
 
+/* husk create in docker's form takes the same flags. */
+START_TEST(test_create_takes_the_flags) {
+  HUSK_ONLY();
+  _h_free_ char *bundle = h_bundle_new("create");
+  _h_free_ char *out = h_dir_new("create-out");
+  _h_free_ char *spec = NULL, *result = NULL;
+  ck_assert_int_gt(asprintf(&spec, "%s:/out", out), 0);
+  ck_assert_int_gt(asprintf(&result, "%s/result", out), 0);
+  _h_free_ char *id = h_id_new("create");
+  _h_result_ struct h_result c =
+      h_rt("create", "--name", id, "--read-only", "--label", "tier=db", "-v", spec, "--init",
+           bundle, "sh", "-c", "touch /x 2>/dev/null || echo refused > /out/result", NULL);
+  ck_assert_msg(c.status == 0, "create: %d %s", c.status, c.err);
+  _h_json_ json_t *st = h_state(id);
+  ck_assert_pstr_eq(json_string_value(json_object_get(json_object_get(st, "annotations"), "tier")),
+                    "db");
+  _h_result_ struct h_result s = h_rt("start", id, NULL);
+  ck_assert_msg(s.status == 0, "start: %s", s.err);
+  ck_assert(h_wait_status(id, "stopped", 10000));
+  _h_free_ char *text = h_read(result);
+  ck_assert_pstr_eq(text, "refused\n");
+  _h_result_ struct h_result i = h_rt("create", "--name", id, "-i", bundle, NULL);
+  ck_assert_int_ne(i.status, 0);
+  ck_assert_msg(strstr(i.err, "-i: create keeps no stdin open"), "%s", i.err);
+}
+END_TEST
+
 /* ---- bad values ---- */
 
 START_TEST(test_bad_values_leave_nothing) {
@@ -531,6 +558,7 @@ int main(void) {
   tcase_add_test(tc, test_label_in_state);
   tcase_add_test(tc, test_init_reaps_forwards_and_exits_with_status);
   tcase_add_test(tc, test_tty_and_interactive);
+  tcase_add_test(tc, test_create_takes_the_flags);
   tcase_add_test(tc, test_bad_values_leave_nothing);
   suite_add_tcase(s, tc);
   return h_main(s);
