@@ -241,8 +241,27 @@ static int load_bundle(struct create_ctx *c, struct husk_error **err) {
   return r < 0 ? r : edit_config(c, err);
 }
 
+/* Whether the config mounts something at path already (run -v over an image's volume). */
+static bool has_mount_at(const json_t *mounts, const char *path) {
+  size_t len = strlen(path);
+  while (len > 1 && path[len - 1] == '/')
+    len--;
+  size_t i;
+  json_t *m;
+  json_array_foreach(mounts, i, m) {
+    const char *dst = json_string_value(json_object_get(m, "destination"));
+    size_t n = dst ? strlen(dst) : 0;
+    while (n > 1 && dst[n - 1] == '/')
+      n--;
+    if (dst && n == len && strncmp(dst, path, len) == 0)
+      return true;
+  }
+  return false;
+}
+
 /* The image's anonymous volumes (config.Volumes): a directory each in the container's own
- * storage, bound at its path, gone with the container. */
+ * storage, bound at its path, gone with the container; not where a mount of the config (run
+ * -v) is already, as with docker. */
 static int add_volumes(struct create_ctx *c, struct husk_error **err) {
   const json_t *volumes = image_volumes(c->image);
   if (!volumes)
@@ -257,7 +276,7 @@ static int add_volumes(struct create_ctx *c, struct husk_error **err) {
   json_t *v;
   size_t n = 0;
   json_object_foreach((json_t *)volumes, path, v) {
-    if (path[0] != '/')
+    if (path[0] != '/' || has_mount_at(mounts, path))
       continue;
     _cleanup_free_ char *dir = xasprintf("%s/volumes/%zu", c->storage, n++);
     /* A new volume is filled from the image; on a restart in place it keeps what it has. */

@@ -793,7 +793,7 @@ void run_flags_patch(const struct run_flags *f, json_t *patch) {
   if (f->pids_set || f->cpus_nano || f->swap_set || f->sysctl) {
     json_t *lx = member(patch, "linux");
     if (f->sysctl)
-      json_object_set(lx, "sysctl", f->sysctl);
+      json_object_set_new(lx, "sysctl", json_deep_copy(f->sysctl));
     json_t *res = f->pids_set || f->cpus_nano || f->swap_set ? member(lx, "resources") : NULL;
     if (f->pids_set)
       json_object_set_new(member(res, "pids"), "limit", json_integer(f->pids_limit));

@@ -5,7 +5,7 @@
  * that throwaway copy, so a container program that names /proc/self/exe as its interpreter
  * runs the stub, never the husk binary on the host, and cannot write to it (CVE-2019-5736).
  * runc 1.1.12 re-executes itself from a memfd copy of its 10 MB binary and runc 1.2 from a
- * private overlayfs; a 2 KB stub without libc costs less than either (scripts/bench). */
+ * private overlayfs; a 3 KB stub without libc costs less than either (scripts/bench). */
 #pragma once
 
 struct husk_error;
