@@ -1,6 +1,6 @@
 /* run_flags.c: docker run's everyday flags (run_flags.h). Mounts are kept in an internal form
- * until the edit: an OCI mount object whose type may be "volume" (source a volume name, or
- * "" for an anonymous one), with "husk.mkdir" on -v's binds (a missing host directory is
+ * until the edit: an OCI mount object whose type may be "volume" (source a volume name, made
+ * up for an anonymous one), with "husk.mkdir" on -v's binds (a missing host directory is
  * made, as docker's -v does) and "husk.nocopy" on volumes; the edit turns each into the bind
  * or tmpfs mount container_create sees. */
 #include "run_flags.h"
@@ -106,6 +106,18 @@ static int check_target(const char *type, const char *target, struct husk_error 
   return 0;
 }
 
+/* An anonymous volume (-v DST, --mount without a source) is named here, once: a restart of the
+ * container by its monitor finds the same one, as docker's does. */
+static char *anonymous_volume_name(void) {
+  unsigned char raw[32];
+  if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+    abort();
+  char *name = xcalloc(1, 2 * sizeof(raw) + 1);
+  for (size_t i = 0; i < sizeof(raw); i++)
+    snprintf(name + 2 * i, 3, "%02x", raw[i]);
+  return name;
+}
+
 static int add_mount(struct run_flags *f, json_t *m, struct husk_error **err) {
   _cleanup_free_ char *dst = clean_path(json_string_value(json_object_get(m, "destination")));
   json_t *mounts = array_of(&f->mounts);
@@ -118,6 +130,11 @@ static int add_mount(struct run_flags *f, json_t *m, struct husk_error **err) {
     }
   }
   json_object_set_new(m, "destination", json_string(dst));
+  const char *type = json_string_value(json_object_get(m, "type"));
+  if (strcmp(type, "volume") == 0 && !*json_string_value(json_object_get(m, "source"))) {
+    _cleanup_free_ char *name = anonymous_volume_name();
+    json_object_set_new(m, "source", json_string(name));
+  }
   json_array_append_new(mounts, m);
   return 0;
 }
@@ -821,16 +838,6 @@ bool run_flags_edits(const struct run_flags *f) {
 
 /* ---- the edit: what needs config.json as it is ---- */
 
-static char *anonymous_volume_name(void) {
-  unsigned char raw[32];
-  if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
-    abort();
-  char *name = xcalloc(1, 2 * sizeof(raw) + 1);
-  for (size_t i = 0; i < sizeof(raw); i++)
-    snprintf(name + 2 * i, 3, "%02x", raw[i]);
-  return name;
-}
-
 /* One mount of ours as container_create takes it: a volume made (and filled) in the store, a
  * bind's host directory checked or made. The internal keys go. */
 static int resolve_mount(json_t *m, const struct config_edit_ctx *ctx, struct husk_error **err) {
@@ -838,7 +845,7 @@ static int resolve_mount(json_t *m, const struct config_edit_ctx *ctx, struct hu
   const char *source = json_string_value(json_object_get(m, "source"));
   const char *dst = json_string_value(json_object_get(m, "destination"));
   if (strcmp(type, "volume") == 0) {
-    _cleanup_free_ char *name = *source ? xstrdup(source) : anonymous_volume_name();
+    const char *name = source;
     bool nocopy = json_is_true(json_object_get(m, "husk.nocopy"));
     _cleanup_free_ char *path = NULL;
     int r = volume_prepare(ctx->storage, name, ctx->image, ctx->rootfs, dst, nocopy, &path, err);

@@ -219,6 +219,17 @@ START_TEST(mount_forms) {
       "  \"options\": [\"noexec\", \"nosuid\", \"nodev\", \"rprivate\", \"ro\", \"size=1024k\","
       "   \"mode=1770\"]}]");
   run_flags_free(&f);
+  /* an anonymous volume is named once, when parsed: 64 hex digits, as docker's */
+  run_flags_init(&f);
+  _cleanup_error_ struct husk_error *err = NULL;
+  ck_assert_int_eq(run_flags_parse('v', "/anon", &f, &err), 0);
+  ck_assert_int_eq(run_flags_parse(RUN_FLAG_MOUNT, "type=volume,dst=/anon2", &f, &err), 0);
+  for (size_t i = 0; i < 2; i++) {
+    const char *name = json_string_value(json_object_get(json_array_get(f.mounts, i), "source"));
+    ck_assert_uint_eq(strspn(name, "0123456789abcdef"), 64);
+    ck_assert_uint_eq(strlen(name), 64);
+  }
+  run_flags_free(&f);
 }
 END_TEST
 
