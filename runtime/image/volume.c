@@ -73,7 +73,9 @@ int volume_prepare(const char *storage_root, const char *name, const struct imag
     if (r < 0)
       return husk_error_wrap(err, "volume %s: fill it from %s", name, destination);
   }
-  *ret_path = TAKE_PTR(data);
+  /* as the store names it (realpath), which husk volume rm compares with what containers use */
+  char *real = realpath(data, NULL);
+  *ret_path = real ? real : TAKE_PTR(data);
   return 0;
 }
 

@@ -2,9 +2,10 @@
  * and wording: -v and --mount (bind, tmpfs, named volumes in the store), --tmpfs, --read-only,
  * -w, --cap-add/--cap-drop, --security-opt, --pids-limit, --cpus, --memory-swap, --ulimit,
  * --shm-size, --sysctl, --label, --init, -i and -t. What only sets a member of config.json
- * goes into run's merge patch (run_flags_patch); what has to see the config as it is (mounts
- * appended, capabilities tweaked, a seccomp profile converted, volumes made) is the edit
- * container_create calls (run_flags_edit). Parsing is pure; the edit touches the host only
+ * goes into run's merge patch (run_flags_patch, run_flags.c); what has to see the config as it
+ * is (mounts appended, capabilities tweaked, a seccomp profile converted, volumes made) is the
+ * edit container_create calls (run_flags_edit, run_flags_edit.c); the mounts are parsed in
+ * run_mounts.c. Parsing is pure; the edit touches the host only
  * for named volumes and -v's missing host directories, as docker does. */
 #pragma once
 

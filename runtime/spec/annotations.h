@@ -14,3 +14,6 @@
 #define IMAGE_ANNOTATION "io.husk.image"
 /* "true": the container's pid 1 is husk's own init (run --init: process/trampoline/). */
 #define INIT_ANNOTATION "io.husk.init"
+/* The named volumes a container mounts, their _data directories joined by ",": husk volume rm
+ * and prune leave those alone while the container exists. */
+#define VOLUMES_ANNOTATION "io.husk.volumes"

@@ -148,6 +148,38 @@ START_TEST(test_named_volume_persists) {
 }
 END_TEST
 
+/* A volume a container mounts is not removed (docker's "volume is in use"); prune takes the
+ * unused anonymous ones, -a every unused one. */
+START_TEST(test_volume_in_use_and_prune) {
+  HUSK_ONLY();
+  _h_free_ char *store = own_store();
+  _h_free_ char *bundle = h_bundle_new("inuse");
+  _h_free_ char *id = h_id_new("inuse");
+  _h_result_ struct h_result r = h_rt("run", "-d", "--name", id, "-v", "busy:/data", "-v", "/anon",
+                                      "-v", "idle:/idle", bundle, "sleep", "100", NULL);
+  ck_assert_msg(r.status == 0, "run -d: %s", r.err);
+  _h_result_ struct h_result rm = h_rt("volume", "rm", "busy", NULL);
+  ck_assert_int_ne(rm.status, 0);
+  _h_free_ char *want = NULL;
+  ck_assert_int_gt(asprintf(&want, "remove busy: volume is in use - [%s]", id), 0);
+  ck_assert_msg(strstr(rm.err, want), "%s", rm.err);
+  _h_result_ struct h_result p = h_rt("volume", "prune", "-a", NULL);
+  ck_assert_msg(p.status == 0 && !strstr(p.out, "busy") && !strstr(p.out, "idle"), "prune: %s %s",
+                p.out, p.err);
+  _h_result_ struct h_result d = h_rt("delete", "--force", id, NULL);
+  ck_assert_int_eq(d.status, 0);
+  _h_result_ struct h_result anon = h_rt("volume", "prune", NULL);
+  ck_assert_msg(anon.status == 0 && !strstr(anon.out, "busy"), "prune: %s", anon.out);
+  _h_result_ struct h_result q = h_rt("volume", "ls", "-q", NULL);
+  ck_assert_str_eq(q.out, "busy\nidle\n"); /* the anonymous one went */
+  _h_result_ struct h_result all = h_rt("volume", "prune", "-a", NULL);
+  ck_assert_msg(strstr(all.out, "busy\nidle\n"), "prune -a: %s", all.out);
+  _h_result_ struct h_result none = h_rt("volume", "ls", "-q", NULL);
+  ck_assert_str_eq(none.out, "");
+  unsetenv("HUSK_STORAGE");
+}
+END_TEST
+
 START_TEST(test_tmpfs) {
   HUSK_ONLY();
   _h_free_ char *bundle = h_bundle_new("tmpfs");
@@ -548,6 +580,7 @@ int main(void) {
   tcase_add_test(tc, test_volume_bind_rw_and_missing_host_dir);
   tcase_add_test(tc, test_mount_bind_missing_source);
   tcase_add_test(tc, test_named_volume_persists);
+  tcase_add_test(tc, test_volume_in_use_and_prune);
   tcase_add_test(tc, test_tmpfs);
   tcase_add_test(tc, test_read_only_and_workdir);
   tcase_add_test(tc, test_cap_add_and_drop);

@@ -287,8 +287,9 @@ START_TEST(edit_appends_and_replaces) {
       "  {\"destination\": \"/etc\", \"type\": \"bind\", \"source\": \"%s\","
       "   \"options\": [\"rbind\", \"rprivate\"]},"
       "  {\"destination\": \"/tmp\", \"type\": \"tmpfs\", \"source\": \"tmpfs\","
-      "   \"options\": [\"noexec\", \"nosuid\", \"nodev\", \"rprivate\"]}]}",
-      host, data);
+      "   \"options\": [\"noexec\", \"nosuid\", \"nodev\", \"rprivate\"]}],"
+      " \"annotations\": {\"io.husk.volumes\": \"%s\"}}",
+      host, data, data);
   assert_json(doc, want);
   run_flags_free(&f);
   ck_assert_int_eq(volume_remove(store, "conf", NULL), 0);
