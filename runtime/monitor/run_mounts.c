@@ -8,8 +8,10 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "base/error.h"
+#include "base/log.h"
 #include "base/utils.h"
 #include "image/volume.h"
 #include "run_options.h"
@@ -125,7 +127,7 @@ static int parse_volume_mode(const char *mode, bool *ro, const char **propagatio
       *ro = strcmp(o, "ro") == 0;
       n_rw++;
     } else if (run_flags_is_one_of(o, labels)) {
-      n_label++; /* SELinux relabels: husk relabels nothing (run_flags_edit warns) */
+      n_label++; /* SELinux relabels: husk relabels nothing (parse_volume warns) */
     } else if (run_flags_is_one_of(o, propagations)) {
       for (size_t i = 0; propagations[i]; i++)
         if (strcmp(o, propagations[i]) == 0)
@@ -186,6 +188,10 @@ int run_flags_parse_volume(struct run_flags *f, const char *spec, struct husk_er
                           source, source);
   if (bind && propagation == NULL)
     propagation = "rprivate";
+  /* As docker on a host without SELinux, z and Z do nothing; with SELinux, say so. */
+  if ((strstr(mode, "z") || strstr(mode, "Z")) && access("/sys/fs/selinux/enforce", F_OK) == 0)
+    log_warn("--volume %s: husk does not relabel files for SELinux (z, Z); the mount is as it is",
+             spec);
   json_t *m = bind_or_volume(type, source, target, ro, propagation, nocopy && !bind);
   if (bind)
     json_object_set_new(m, "husk.mkdir", json_true());
