@@ -6,6 +6,7 @@
 #include "run_flags_internal.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,15 +106,17 @@ static int parse_security_opt(struct run_flags *f, const char *opt, struct husk_
   f->seccomp_unconfined = strcmp(val, "unconfined") == 0;
   if (f->seccomp_unconfined)
     return 0;
+  /* read up to HUSK_FILE_MAX, as config.json is: /dev/zero must not hang husk */
+  _cleanup_free_ char *text = NULL;
+  _cleanup_error_ struct husk_error *read_err = NULL;
+  if (read_file_at(AT_FDCWD, val, HUSK_FILE_MAX, &text, &read_err) < 0)
+    return husk_error_set(err, read_err->code, "opening seccomp profile (%s) failed: %s", val,
+                          read_err->message);
   json_error_t je;
-  f->seccomp_profile = json_load_file(val, 0, &je);
-  if (!f->seccomp_profile) {
-    struct stat st;
-    if (stat(val, &st) < 0)
-      return husk_error_sys(err, "opening seccomp profile (%s) failed", val);
+  f->seccomp_profile = json_loads(text, 0, &je);
+  if (!f->seccomp_profile)
     return husk_error_set(err, EINVAL, "Decoding seccomp profile failed: %s: line %d: %s", val,
                           je.line, je.text);
-  }
   if (!json_is_object(f->seccomp_profile))
     return husk_error_set(err, EINVAL, "Decoding seccomp profile failed: %s: not an object", val);
   return 0;
@@ -229,7 +232,16 @@ static int parse_size_flag(const char *flag, const char *arg, int64_t *ret,
   return r < 0 ? husk_error_wrap(err, "%s", flag) : 0;
 }
 
+/* What goes into config.json must be text JSON can hold. */
+static bool utf8_ok(const char *arg) {
+  json_t *s = arg ? json_string(arg) : NULL;
+  json_decref(s);
+  return !arg || s;
+}
+
 int run_flags_parse(int c, const char *arg, struct run_flags *f, struct husk_error **err) {
+  if (!utf8_ok(arg))
+    return husk_error_set(err, EINVAL, "\"%s\": not valid UTF-8", arg);
   switch (c) {
   case 'v': return run_flags_parse_volume(f, arg, err) < 0 ? husk_error_wrap(err, "--volume") : 0;
   case RUN_FLAG_MOUNT:

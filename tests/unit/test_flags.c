@@ -129,6 +129,8 @@ START_TEST(bad_values_and_their_wording) {
       {RUN_FLAG_SECURITY_OPT, "seccomp", "invalid --security-opt 1: \"seccomp\""},
       {RUN_FLAG_SECURITY_OPT, "label=disable", "invalid --security-opt 2: \"label=disable\""},
       {RUN_FLAG_SECURITY_OPT, "seccomp=/nonexistent/p.json", "opening seccomp profile"},
+      {RUN_FLAG_SECURITY_OPT, "seccomp=/dev/null", "Decoding seccomp profile failed"},
+      {RUN_FLAG_LABEL, "k=\xff", "not valid UTF-8"},
       {RUN_FLAG_PIDS_LIMIT, "1x", "--pids-limit: expected a whole number, not \"1x\""},
       {RUN_FLAG_CPUS, "-1", "failed to parse -1 as a rational number"},
       {RUN_FLAG_CPUS, "0.001", "Range of CPUs is from 0.01 to"},
