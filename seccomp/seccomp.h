@@ -60,3 +60,9 @@ json_t *seccomp_features(void);
 /* The linux.seccomp object `husk spec` writes (profile.c): Docker's default profile for this
  * architecture and Docker's default capability set. */
 json_t *seccomp_default_profile(void);
+
+/* A profile in Docker's format (docker.c: archMap, name or names, includes and excludes by
+ * arch, capability and minKernel) as the linux.seccomp object Docker would give a container
+ * whose effective capabilities are caps (an array of "CAP_*"). A new object in *ret. */
+int seccomp_from_docker(const json_t *profile, const json_t *caps, json_t **ret,
+                        struct husk_error **err);

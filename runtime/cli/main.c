@@ -38,6 +38,7 @@ static const struct {
     {"features", cmd_features, "print what this runtime supports, as JSON"},
     {"image", cmd_image, "load, list, inspect, tag and remove images in the store"},
     {"images", cmd_images, "list the images in the store"},
+    {"volume", cmd_volume, "list, create and remove the named volumes in the store"},
 };
 
 static void usage(FILE *out) {

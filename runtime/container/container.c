@@ -213,6 +213,21 @@ static int apply_env(struct create_ctx *c, struct husk_error **err) {
   return patch_config(c, patch, err);
 }
 
+/* run's flags that edit the document rather than merge into it (create_options.config_edit),
+ * last, so they see the user and capabilities the image or -u gave. */
+static int edit_config(struct create_ctx *c, struct husk_error **err) {
+  if (!c->opts->config_edit)
+    return 0;
+  _cleanup_json_ json_t *doc = json_incref(c->spec->doc);
+  spec_free(TAKE_PTR(c->spec));
+  const struct config_edit_ctx ctx = {.storage = c->opts->storage ? c->opts->storage
+                                                                  : store_default_root(),
+                                      .image = c->image,
+                                      .rootfs = c->image ? NULL : c->rootfs};
+  int r = c->opts->config_edit(doc, &ctx, c->opts->config_edit_arg, err);
+  return r < 0 ? r : spec_parse_json(doc, &c->spec, err);
+}
+
 /* An image's container (its config names the image): the store is opened and the image
  * found; its root filesystem is made later (make_image_storage), once the journal can
  * record it. -u NAME is the image's user. */
@@ -267,8 +282,10 @@ static int load_bundle(struct create_ctx *c, struct husk_error **err) {
     return r;
   const char *image = json_string_value(
       json_object_get(json_object_get(c->spec->doc, "annotations"), IMAGE_ANNOTATION));
-  if (image)
-    return load_image(c, image, err);
+  if (image) {
+    r = load_image(c, image, err);
+    return r < 0 ? r : edit_config(c, err);
+  }
   _cleanup_free_ char *root = c->spec->root.path[0] == '/'
                                   ? xstrdup(c->spec->root.path)
                                   : xasprintf("%s/%s", c->bundle, c->spec->root.path);
@@ -278,19 +295,39 @@ static int load_bundle(struct create_ctx *c, struct husk_error **err) {
   struct stat st;
   if (stat(c->rootfs, &st) < 0 || !S_ISDIR(st.st_mode))
     return husk_error_set(err, ENOTDIR, "root.path %s: not a directory", c->rootfs);
-  if (!c->opts->user_name)
-    return 0;
-  /* run -u NAME[:GROUP]: the name is the image's, found in the rootfs's own files. */
-  json_t *user = NULL;
-  r = user_resolve(c->rootfs, c->opts->user_name, &user, err);
-  if (r < 0)
-    return r;
-  _cleanup_json_ json_t *patch = json_pack("{s:{s:o}}", "process", "user", user);
-  return patch_config(c, patch, err);
+  if (c->opts->user_name) {
+    /* run -u NAME[:GROUP]: the name is the image's, found in the rootfs's own files. */
+    json_t *user = NULL;
+    r = user_resolve(c->rootfs, c->opts->user_name, &user, err);
+    if (r < 0)
+      return r;
+    _cleanup_json_ json_t *patch = json_pack("{s:{s:o}}", "process", "user", user);
+    r = patch_config(c, patch, err);
+  }
+  return r < 0 ? r : edit_config(c, err);
+}
+
+/* Whether the config mounts something at path already (run -v over an image's volume). */
+static bool has_mount_at(const json_t *mounts, const char *path) {
+  size_t len = strlen(path);
+  while (len > 1 && path[len - 1] == '/')
+    len--;
+  size_t i;
+  json_t *m;
+  json_array_foreach(mounts, i, m) {
+    const char *dst = json_string_value(json_object_get(m, "destination"));
+    size_t n = dst ? strlen(dst) : 0;
+    while (n > 1 && dst[n - 1] == '/')
+      n--;
+    if (dst && n == len && strncmp(dst, path, len) == 0)
+      return true;
+  }
+  return false;
 }
 
 /* The image's anonymous volumes (config.Volumes): a directory each in the container's own
- * storage, bound at its path, gone with the container. */
+ * storage, bound at its path, gone with the container; not where a mount of the config (run
+ * -v) is already, as with docker. */
 static int add_volumes(struct create_ctx *c, struct husk_error **err) {
   const json_t *volumes = image_volumes(c->image);
   if (!volumes)
@@ -305,7 +342,7 @@ static int add_volumes(struct create_ctx *c, struct husk_error **err) {
   json_t *v;
   size_t n = 0;
   json_object_foreach((json_t *)volumes, path, v) {
-    if (path[0] != '/')
+    if (path[0] != '/' || has_mount_at(mounts, path))
       continue;
     _cleanup_free_ char *dir = xasprintf("%s/volumes/%zu", c->storage, n++);
     /* A new volume is filled from the image; on a restart in place it keeps what it has. */

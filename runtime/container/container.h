@@ -9,6 +9,17 @@
 struct husk_error;
 struct container_state;
 struct cgroup;
+struct image;
+
+/* What a config_edit callback may need besides the document: where the container's files come
+ * from, to fill a new named volume (one of them is set). */
+struct config_edit_ctx {
+  const char *storage;       /* the image store (create_options.storage) */
+  const struct image *image; /* an image's container: its merged layers */
+  const char *rootfs;        /* a bundle's container: its root.path, resolved */
+};
+typedef int (*config_edit_fn)(json_t *doc, const struct config_edit_ctx *ctx, const void *arg,
+                              struct husk_error **err);
 
 /* run --network: what the container's network namespace is. */
 enum network_mode {
@@ -46,6 +57,12 @@ struct create_options {
   char *const *env;                    /* run -e, --env-file: K=V over process.env, in order, each
                                           replacing its key's entry where it is, else appended;
                                           NULL-terminated; NULL: none */
+  /* run's docker flags that need config.json as it is (mounts appended rather than replaced,
+   * capabilities added and dropped, named volumes made): called on the document after
+   * config_patch and once the rootfs or image is known, before anything exists on the host.
+   * NULL: none. */
+  config_edit_fn config_edit;
+  const void *config_edit_arg;
   bool reuse_state_dir; /* a restart in place: <root>/<id> exists (container_reset) */
   /* husk run: the container dies with its monitor, the init's parent (a monitor cannot be
    * replaced: only the parent reaps the init and learns its exit status). The monitor is the

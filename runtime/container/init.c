@@ -18,6 +18,7 @@
 #include "namespaces/namespaces.h"
 #include "process/process_setup.h"
 #include "rootfs/rootfs.h"
+#include "spec/annotations.h"
 #include "spec/spec.h"
 #include "sync.h"
 #include "test_hooks.h"
@@ -265,7 +266,12 @@ static _Noreturn void wait_for_start_and_exec(struct init_args *a, struct proces
   closep(&a->fifo_fd);
   if (run_start_hooks(a, &err) < 0)
     fail_to_start(fd, err->message, 1);
-  struct process_setup s = {.proc = a->spec->process, .seccomp = a->seccomp, .console_fd = -1};
+  const char *init = json_string_value(
+      json_object_get(json_object_get(a->spec->doc, "annotations"), INIT_ANNOTATION));
+  struct process_setup s = {.proc = a->spec->process,
+                            .seccomp = a->seccomp,
+                            .console_fd = -1,
+                            .as_init = init && strcmp(init, "true") == 0};
   if (process_load_seccomp_late(&s, &err) < 0)
     fail_to_start(fd, err->message, 1);
   /* The trampoline keeps the fifo open until the program's own execve, or writes to it. */

@@ -755,6 +755,13 @@ static int setup_stdio(struct monitor *m, struct husk_error **err) {
   fcntl(m->out_r, F_SETFL, O_NONBLOCK);
   fcntl(m->err_r, F_SETFL, O_NONBLOCK);
   dup2(m->null_fd, STDIN_FILENO);
+  /* run -d -i: as docker's, the process's stdin stays open rather than at EOF (a shell waits):
+   * a pipe whose write end the monitor holds for its life and never writes (no attach). */
+  int in[2];
+  if (m->ro->flags.interactive && pipe2(in, O_CLOEXEC) == 0) {
+    dup2(in[0], STDIN_FILENO);
+    close(in[0]);
+  }
   monitor_watch(m, m->out_r, SRC_LOG_OUT, 0);
   monitor_watch(m, m->err_r, SRC_LOG_ERR, 0);
   return 0;

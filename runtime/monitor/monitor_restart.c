@@ -229,6 +229,10 @@ int monitor_start_again(const char *root, const char *id, struct husk_error **er
     return husk_error_wrap(err, "start %s: %s", id, MONITOR_RUN_FILE);
   co.network = ro.network;
   co.service = &ro.service;
+  if (run_flags_edits(&ro.flags)) { /* -v, --mount, --cap-add, ... as run had them */
+    co.config_edit = run_flags_edit;
+    co.config_edit_arg = &ro.flags;
+  }
   json_t *env = json_object_get(create, "env");
   _cleanup_free_ const char **env_v = NULL;
   if (json_is_array(env)) {

@@ -20,7 +20,10 @@
 #include "monitor/duration.h"
 #include "process/user.h"
 
-void run_options_init(struct run_options *o) { *o = (struct run_options){.stop_timeout = -1}; }
+void run_options_init(struct run_options *o) {
+  *o = (struct run_options){.stop_timeout = -1};
+  run_flags_init(&o->flags);
+}
 
 static int parse_network(const char *arg, struct run_options *o, struct husk_error **err) {
   static const struct {
@@ -61,6 +64,7 @@ void run_options_free(struct run_options *o) {
   env_list_free(o->env_files, o->n_env_files);
   env_list_free(o->env_flags, o->n_env_flags);
   port_list_free(&o->ports);
+  run_flags_free(&o->flags);
 }
 
 static void env_list_add(char ***list, size_t *n, char *entry) {
@@ -252,7 +256,7 @@ int run_parse_option(int c, const char *arg, struct run_options *o, struct husk_
   case 'e': return parse_env_flag(arg, o, err);
   case RUN_OPT_ENV_FILE: return parse_env_file(arg, o, err);
   case RUN_OPT_SECRET: return etc_add_secret(&o->service, arg, err);
-  default: return 1;
+  default: return run_flags_parse(c, arg, &o->flags, err); /* run_flags.c */
   }
 }
 
@@ -282,6 +286,7 @@ json_t *run_config_patch(const struct run_options *o) {
     json_object_set_new(patch, "annotations", ann);
   else
     json_decref(ann);
+  run_flags_patch(&o->flags, patch); /* run_flags.c */
   if (json_object_size(patch) == 0) {
     json_decref(patch);
     return NULL;
@@ -479,9 +484,9 @@ json_t *run_options_to_json(const struct run_options *o) {
     json_object_set_new(health, "cmd", json_string(h->cmd));
   if (h->on_failure_set)
     json_object_set_new(health, "onFailure", json_string(health_on_failure_name(h->on_failure)));
-  return json_pack("{s:s, s:b, s:o, s:o, s:i, s:o}", "restart", policy, "rm", o->rm, "health",
+  return json_pack("{s:s, s:b, s:o, s:o, s:i, s:o, s:o}", "restart", policy, "rm", o->rm, "health",
                    health, "ports", ports_to_json(&o->ports), "network", (int)o->network, "service",
-                   service_to_json(&o->service));
+                   service_to_json(&o->service), "flags", run_flags_to_json(&o->flags));
 }
 
 int run_options_from_json(const json_t *j, struct run_options *o, struct husk_error **err) {
@@ -508,6 +513,12 @@ int run_options_from_json(const json_t *j, struct run_options *o, struct husk_er
     return husk_error_wrap(err, "run's options");
   if (service && service_from_json(service, &o->service, err) < 0)
     return husk_error_wrap(err, "run's options");
+  json_t *flags = json_object_get(j, "flags");
+  if (flags) {
+    run_flags_free(&o->flags);
+    if (run_flags_from_json(flags, &o->flags, err) < 0)
+      return husk_error_wrap(err, "run's options");
+  }
   h->interval_ns = interval, h->timeout_ns = timeout, h->start_period_ns = start_period;
   h->start_interval_ns = start_interval, h->retries = retries, h->disable = disable;
   return 0;

@@ -16,6 +16,7 @@
 #include "health.h"
 #include "restart.h"
 #include "ports.h"
+#include "run_flags.h"
 #include "spec/annotations.h"
 
 struct husk_error;
@@ -47,6 +48,7 @@ struct run_options {
   size_t n_env_files;
   char **env_flags; /* -e/--env's, in order */
   size_t n_env_flags;
+  struct run_flags flags;          /* docker run's everyday flags (run_flags.h) */
 };
 
 void run_options_init(struct run_options *o);
@@ -95,10 +97,9 @@ enum {
       {"dns", required_argument, NULL, RUN_OPT_DNS}, {"env", required_argument, NULL, 'e'},        \
       {"env-file", required_argument, NULL, RUN_OPT_ENV_FILE},                                     \
       {"secret", required_argument, NULL, RUN_OPT_SECRET},                                         \
-      {"publish", required_argument, NULL, 'p'}, {                                                 \
-    "network", required_argument, NULL, RUN_OPT_NETWORK                                            \
-  }
-#define RUN_SHORT_OPTIONS "m:u:e:p:"
+      {"publish", required_argument, NULL, 'p'},                                                   \
+      {"network", required_argument, NULL, RUN_OPT_NETWORK}, RUN_FLAGS_LONG_OPTIONS
+#define RUN_SHORT_OPTIONS "m:u:e:p:" RUN_FLAGS_SHORT_OPTIONS
 #define RUN_OPTIONS_USAGE                                                                          \
   "[--name NAME] [-m|--memory SIZE] [-u|--user UID[:GID]] [--stop-signal SIG] "                    \
   "[--stop-timeout SECONDS] [--rm] [--wait-healthy[=TIMEOUT]] [--health-cmd CMD] "                 \
@@ -106,7 +107,8 @@ enum {
   "[--health-start-interval D] [--health-retries N] [--health-on-failure "                         \
   "none|kill|restart|stop] [--no-healthcheck] [--hostname NAME] [--add-host NAME:IP] "             \
   "[--dns IP] [-e|--env K[=V]] [--env-file FILE] [--secret NAME=FILE] "                            \
-  "[-p|--publish [IP:][HOSTPORT:]PORT[/udp]] [--network private|none|host|pasta]"
+  "[-p|--publish [IP:][HOSTPORT:]PORT[/udp]] [--network private|none|host|pasta] "               \
+  RUN_FLAGS_USAGE
 
 /* ---- restarts (issue 14, item 6): --restart, and run's options kept to start it again ---- */
 enum { RUN_OPT_RESTART = 480 };

@@ -196,6 +196,9 @@ int process_prepare(struct process_setup *s, struct process_plan *plan, struct h
 
 int process_execve(const struct process_setup *s, const struct process_plan *plan, int report_fd,
                    struct husk_error **err) {
-  return trampoline_execve(plan->trampoline_fd, plan->path, (char *const *)s->proc->args,
-                           plan->env, report_fd, err);
+  if (s->as_init && report_fd >= 0)
+    return trampoline_execve_init(plan->trampoline_fd, plan->path, (char *const *)s->proc->args,
+                                  plan->env, report_fd, err);
+  return trampoline_execve(plan->trampoline_fd, plan->path, (char *const *)s->proc->args, plan->env,
+                           report_fd, err);
 }

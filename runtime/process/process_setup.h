@@ -23,6 +23,7 @@ struct process_setup {
   bool bind_console;   /* the container's init: its pty is bound over /dev/console */
   const int *keep_fds; /* husk's own fds still needed until execve (sync socket, exec fifo); */
   size_t n_keep_fds;   /* every other fd beyond stdio and the preserved ones is closed */
+  bool as_init;        /* run --init: the trampoline stays as pid 1, a reaper of the program */
 };
 
 /* What process_prepare found, for process_execve. Never freed: the process execs or exits. */

@@ -12,3 +12,8 @@
 /* The image (its id, "sha256:...") whose layers are the container's root filesystem: an
  * overlay husk mounts, with root.path then only naming where (see image/). */
 #define IMAGE_ANNOTATION "io.husk.image"
+/* "true": the container's pid 1 is husk's own init (run --init: process/trampoline/). */
+#define INIT_ANNOTATION "io.husk.init"
+/* The named volumes a container mounts, their _data directories joined by ",": husk volume rm
+ * and prune leave those alone while the container exists. */
+#define VOLUMES_ANNOTATION "io.husk.volumes"

@@ -1787,6 +1787,39 @@ START_TEST(test_image_volumes) {
 }
 END_TEST
 
+/* run -v NAME:DST with an image: the named volume is filled from the image at DST, with its
+ * owner and mode, on first use only, and outlives the container (husk volume rm removes it). */
+START_TEST(test_named_volume_filled_from_image) {
+  HUSK_ONLY();
+  _h_free_ char *store = h_dir_new("store");
+  _fx_image_ struct fx_image *img = fx_image_busybox();
+  /* the image's own volume there gives way to -v's, as with docker */
+  json_object_set_new(fx_image_config(img), "Volumes", json_pack("{s:{}}", "/etc"));
+  _h_free_ char *layout = layout_of(img, "namedvol", "1");
+  load_ok(store, layout, "Loaded image: namedvol:1\n");
+  _h_free_ char *cid = h_id_new("namedvol");
+  _h_result_ struct h_result r =
+      RT(store, "run", "--name", cid, "-v", "conf:/etc", "namedvol:1", "sh", "-c",
+         "grep -c appuser /etc/passwd; grep -c ' /etc ' "
+         "/proc/self/mountinfo; echo 1 > /etc/mine");
+  assert_fg_run_gone(store, cid, &r);
+  ck_assert_msg(r.status == 0 && strcmp(r.out, "1\n1\n") == 0, "run: %d %s %s", r.status, r.out,
+                r.err);
+  _h_free_ char *mine = fmt("%s/volumes/conf/_data/mine", store);
+  ck_assert_msg(h_exists(mine), "the volume was not kept in the store");
+  /* a second container sees what the first wrote: the volume is not filled again */
+  _h_result_ struct h_result again =
+      RT(store, "run", "--name", cid, "--mount", "type=volume,source=conf,target=/etc",
+         "namedvol:1", "cat", "/etc/mine");
+  assert_fg_run_gone(store, cid, &again);
+  ck_assert_msg(again.status == 0 && strcmp(again.out, "1\n") == 0, "run: %d %s %s", again.status,
+                again.out, again.err);
+  _h_result_ struct h_result rm = RT(store, "volume", "rm", "conf");
+  ck_assert_msg(rm.status == 0, "volume rm: %s", rm.err);
+  ck_assert(!h_exists(mine));
+}
+END_TEST
+
 /* A docker-archive whose manifest.json names files outside it (an absolute path, a symlink
  * it holds to a host file) or a fifo: refused, without reading the host's file or hanging. */
 static void load_with_config(const char *store, const char *layout, const char *config,
@@ -2104,6 +2137,7 @@ int main(void) {
   tcase_add_test(containers, test_image_stop_signal);
   tcase_add_test(containers, test_labels_and_default_path);
   tcase_add_test(containers, test_image_volumes);
+  tcase_add_test(containers, test_named_volume_filled_from_image);
   tcase_add_test(containers, test_run_user_override_and_caps);
   tcase_add_test(containers, test_restart_keeps_writes);
   tcase_add_test(containers, test_start_again_keeps_writes);

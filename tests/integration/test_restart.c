@@ -403,6 +403,38 @@ END_TEST
 /* husk start runs it again with all of run's options: -e and --env-file values, a --secret,
  * --add-host, a published port; the values are in run.json (0600) and nowhere in state or
  * list. */
+/* docker run's flags that edit the config (a -v bind, --cap-drop) hold for husk start too. */
+START_TEST(test_start_keeps_docker_flags) {
+  if (!h_is_husk())
+    return;
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  _h_free_ char *data = h_dir_new("startflags-data");
+  _h_free_ char *vol = fmt("%s:/data", data);
+  _h_free_ char *bundle = h_bundle_cmd(
+      "startflags", "grep CapBnd /proc/self/status >> /data/runs; test -w /tmp; exit 0");
+  _h_free_ char *id = h_id_new("startflags");
+  _h_result_ struct h_result r = h_rt("run", "-d", "--name", id, "-v", vol, "--cap-drop", "ALL",
+                                      "--tmpfs", "/tmp", bundle, NULL);
+  ck_assert_msg(r.status == 0, "run -d: %d %s", r.status, r.err);
+  pid_t mon = monitor_of(id);
+  ck_assert(monitor_gone(mon, 10000));
+  _h_result_ struct h_result s = h_rt("start", id, NULL);
+  ck_assert_msg(s.status == 0, "start: %d %s", s.status, s.err);
+  _h_free_ char *runs = fmt("%s/runs", data);
+  long long deadline = now_ms() + 10000;
+  for (;;) {
+    _h_free_ char *text = h_read(runs);
+    if (text && h_lines(text) == 2) {
+      ck_assert_msg(strcmp(text, "CapBnd:\t0000000000000000\nCapBnd:\t0000000000000000\n") == 0,
+                    "runs: %s", text);
+      break;
+    }
+    ck_assert_msg(now_ms() < deadline, "the bind after start: %s", text ? text : "(none)");
+    sleep_ms(50);
+  }
+}
+END_TEST
+
 START_TEST(test_start_keeps_service_options) {
   if (!h_is_husk())
     return;
@@ -498,6 +530,7 @@ int main(void) {
   tcase_add_test(tc, test_husk_restart);
   tcase_add_test(tc, test_start_after_exit);
   tcase_add_test(tc, test_start_keeps_service_options);
+  tcase_add_test(tc, test_start_keeps_docker_flags);
   tcase_add_test(tc, test_health_restart_backs_off);
   suite_add_tcase(s, tc);
   return h_main(s);

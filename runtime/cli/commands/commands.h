@@ -44,6 +44,7 @@ int cmd_exec(int argc, char **argv, const struct global_options *g, struct husk_
 int cmd_image(int argc, char **argv, const struct global_options *g, struct husk_error **err);
 int cmd_images(int argc, char **argv, const struct global_options *g, struct husk_error **err);
 int cmd_port(int argc, char **argv, const struct global_options *g, struct husk_error **err);
+int cmd_volume(int argc, char **argv, const struct global_options *g, struct husk_error **err);
 
 /* The config.json that `husk spec [--rootless]` writes (new reference). */
 json_t *spec_default_config(bool rootless);

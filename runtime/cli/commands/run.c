@@ -3,6 +3,7 @@
  * exit and runs its health check. Detached, the monitor is a process of its own; in the
  * foreground husk is the monitor: it forwards signals to the init, waits for it, removes the
  * container, and exits with its exit code (128+N when a signal N killed it). */
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -54,6 +55,15 @@ static void report_oom(const char *root, const char *id) {
   else
     snprintf(text, sizeof(text), "%" PRId64 " bytes", limit);
   fprintf(stderr, "husk: container %s was OOM-killed (memory limit %s)\n", id, text);
+}
+
+static int stdin_from_dev_null(struct husk_error **err) {
+  int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return husk_error_sys(err, "open /dev/null");
+  int r = dup2(fd, STDIN_FILENO);
+  close(fd);
+  return r < 0 ? husk_error_sys(err, "stdin from /dev/null") : 0;
 }
 
 static int run_container(const struct create_options *o, const struct run_options *ro, bool detach,
@@ -116,6 +126,18 @@ int cmd_run(int argc, char **argv, const struct global_options *g, struct husk_e
   r = run_take_operands(argc, argv, optind, RUN_USAGE, ro.name, g, &o, &target, &made_id, err);
   if (r < 0)
     return r;
+  /* docker run's everyday flags (monitor/run_flags.h) */
+  r = run_flags_check(&ro.flags, ro.memory, err);
+  if (r < 0)
+    return r;
+  if (detach && ro.flags.tty)
+    return husk_error_set(err, EINVAL,
+                          "-t: a detached container gets no terminal (husk has no attach); run "
+                          "it in the foreground, or without -t");
+  if (run_flags_edits(&ro.flags)) {
+    o.config_edit = run_flags_edit;
+    o.config_edit_arg = &ro.flags;
+  }
   create_add_listen_fds(&o);
   _cleanup_json_ json_t *patch = run_config_patch(&ro);
   _cleanup_json_ json_t *image_config = NULL;
@@ -151,8 +173,12 @@ int cmd_run(int argc, char **argv, const struct global_options *g, struct husk_e
   /* With process.terminal and no --console-socket the pty comes to husk's terminal, when
    * it runs on one (terminal.h), as with runc; without one no helper is forked. */
   struct terminal_proxy tty = TERMINAL_PROXY_NONE;
-  if (!detach && !o.console_socket && isatty(STDIN_FILENO))
+  if (!detach && !o.console_socket && (isatty(STDIN_FILENO) || ro.flags.tty))
     r = terminal_proxy_start(&tty, err);
+  /* docker's form without -i: the process's stdin is not husk's (docker attaches none); runc's
+   * `run ID` passes it, as runc does. The pty helper above keeps the terminal for -t. */
+  if (r >= 0 && !detach && (target.source || ro.name) && !ro.flags.interactive)
+    r = stdin_from_dev_null(err);
   o.terminal_fd = tty.create_fd;
   if (r >= 0)
     r = run_container(&o, &ro, detach, err);

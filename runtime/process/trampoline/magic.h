@@ -3,3 +3,5 @@
 #pragma once
 
 #define TRAMPOLINE_MAGIC "husk-trampoline-v1"
+/* argv[0] of the stub as the container's init (run --init): stub.c's init mode. */
+#define TRAMPOLINE_INIT_MAGIC "husk-init"

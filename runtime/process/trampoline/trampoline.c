@@ -40,6 +40,26 @@ int trampoline_open(struct husk_error **err) {
   return TAKE_FD(fd);
 }
 
+/* The stub with args (argv for it) and envp; restores report_fd's close-on-exec on failure. */
+static int execve_stub(int tramp_fd, const char *path, const char **args, char *const envp[],
+                       int report_fd, struct husk_error **err) {
+  /* The stub makes it close-on-exec again before the program's execve. */
+  if (report_fd >= 0)
+    fcntl(report_fd, F_SETFD, 0);
+  syscall(SYS_execveat, tramp_fd, "", (char *const *)args, envp, AT_EMPTY_PATH);
+  /* A seccomp profile may allow execve but not execveat: the same file by its /proc path. */
+  int e = errno;
+  char proc_path[64];
+  snprintf(proc_path, sizeof(proc_path), "/proc/self/fd/%d", tramp_fd);
+  execve(proc_path, (char *const *)args, envp);
+  if (errno == ENOENT)
+    errno = e;
+  int saved = errno;
+  if (report_fd >= 0)
+    fcntl(report_fd, F_SETFD, FD_CLOEXEC);
+  return husk_error_errno(err, saved, "exec %s (through the exec trampoline)", path);
+}
+
 int trampoline_execve(int tramp_fd, const char *path, char *const argv[], char *const envp[],
                       int report_fd, struct husk_error **err) {
   size_t n = 0;
@@ -55,23 +75,38 @@ int trampoline_execve(int tramp_fd, const char *path, char *const argv[], char *
   args[1] = fd_text;
   args[2] = path;
   memcpy(args + 3, argv, (n + 1) * sizeof(*args));
-  /* The stub makes it close-on-exec again before the program's execve. */
-  if (report_fd >= 0)
-    fcntl(report_fd, F_SETFD, 0);
   TRACE(0, "replace husk with the trampoline, which executes the container's program",
         "execveat(%d /* husk-trampoline */, \"\", [\"%s\", \"%s\", \"%s\"%s], env, AT_EMPTY_PATH)",
         tramp_fd, TRAMPOLINE_MAGIC, fd_text, path, n ? ", ..." : "");
-  syscall(SYS_execveat, tramp_fd, "", (char *const *)args, envp, AT_EMPTY_PATH);
-  /* A seccomp profile may allow execve but not execveat: the same file by its /proc path. */
-  int e = errno;
-  char proc_path[64];
-  snprintf(proc_path, sizeof(proc_path), "/proc/self/fd/%d", tramp_fd);
-  execve(proc_path, (char *const *)args, envp);
-  if (errno == ENOENT)
-    errno = e;
-  int saved = errno;
-  if (report_fd >= 0)
-    fcntl(report_fd, F_SETFD, FD_CLOEXEC);
+  int r = execve_stub(tramp_fd, path, args, envp, report_fd, err);
   free(args);
-  return husk_error_errno(err, saved, "exec %s (through the exec trampoline)", path);
+  return r;
+}
+
+int trampoline_execve_init(int tramp_fd, const char *path, char *const argv[], char *const envp[],
+                           int report_fd, struct husk_error **err) {
+  size_t n = 0, n_env = 0;
+  while (argv[n])
+    n++;
+  while (envp[n_env])
+    n_env++;
+  const char **args = xcalloc(n + 3, sizeof(*args));
+  args[0] = TRAMPOLINE_INIT_MAGIC;
+  args[1] = "--";
+  memcpy(args + 2, argv, (n + 1) * sizeof(*args));
+  /* The report fd and the path go first in the environment: the stub takes them off, and
+   * `ps` shows "husk-init -- PROGRAM ARGS". */
+  char **env = xcalloc(n_env + 2, sizeof(*env));
+  env[0] = xasprintf("HUSK_INIT_EXEC=%d:%s", report_fd, path);
+  memcpy(env + 1, envp, (n_env + 1) * sizeof(*env));
+  TRACE(0,
+        "replace husk with the trampoline as the container's init: it forks the program, "
+        "forwards signals to it and reaps orphans (run --init)",
+        "execveat(%d /* husk-trampoline */, \"\", [\"%s\", \"--\", \"%s\"%s], env, AT_EMPTY_PATH)",
+        tramp_fd, TRAMPOLINE_INIT_MAGIC, argv[0], n > 1 ? ", ..." : "");
+  int r = execve_stub(tramp_fd, path, args, env, report_fd, err);
+  free(env[0]);
+  free(env);
+  free(args);
+  return r;
 }

@@ -5,7 +5,7 @@
  * that throwaway copy, so a container program that names /proc/self/exe as its interpreter
  * runs the stub, never the husk binary on the host, and cannot write to it (CVE-2019-5736).
  * runc 1.1.12 re-executes itself from a memfd copy of its 10 MB binary and runc 1.2 from a
- * private overlayfs; a 2 KB stub without libc costs less than either (scripts/bench). */
+ * private overlayfs; a 3 KB stub without libc costs less than either (scripts/bench). */
 #pragma once
 
 struct husk_error;
@@ -21,3 +21,9 @@ int trampoline_open(struct husk_error **err);
  * executed: a negative errno, with err set. */
 int trampoline_execve(int tramp_fd, const char *path, char *const argv[], char *const envp[],
                       int report_fd, struct husk_error **err);
+
+/* The same with the stub as the container's init (run --init, stub.c's init mode): it stays
+ * as the process, forks the program, forwards signals to it, reaps orphans and exits with the
+ * program's status. report_fd must be an fd (the exec fifo). */
+int trampoline_execve_init(int tramp_fd, const char *path, char *const argv[], char *const envp[],
+                           int report_fd, struct husk_error **err);
