@@ -237,8 +237,10 @@ END_TEST
 /* ---- pause, update, ps, kill --all ---- */
 
 START_TEST(test_pause_and_resume) {
-  _h_free_ char *bundle =
-      bundle_with("pause", "i=0; while :; do i=$((i+1)); echo $i > /tmp/n; sleep 0.05; done", NULL);
+  /* (written whole, then renamed: a read never sees the file truncated and empty) */
+  _h_free_ char *bundle = bundle_with(
+      "pause", "i=0; while :; do i=$((i+1)); echo $i > /tmp/n.new; mv /tmp/n.new /tmp/n; sleep 0.05; done",
+      NULL);
   _h_free_ char *id = h_id_new("pause");
   run_detached(bundle, id);
   running_pid(id);
