@@ -196,6 +196,28 @@ START_TEST(test_on_failure_not_on_success_and_errors) {
 }
 END_TEST
 
+/* husk events on a container between two runs (its monitor waiting out the back-off) follows
+ * it into the next run, rather than saying it is not running; it ends with the monitor. */
+START_TEST(test_events_between_runs) {
+  if (!h_is_husk())
+    return;
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+  _h_free_ char *bundle = h_bundle_cmd("evgap", RECORD "exit 3");
+  _h_free_ char *id = h_id_new("evgap");
+  run_d(id, bundle, "on-failure:4");
+  pid_t mon = monitor_of(id);
+  bool gap = false;
+  for (long long end = now_ms() + 10000; !gap && now_ms() < end; sleep_ms(5))
+    gap = ext_true(id, "restarting");
+  ck_assert_msg(gap, "never seen between two runs");
+  struct h_proc *events = h_rt_spawn("events", "--interval", "1h", id, NULL);
+  ck_assert_msg(monitor_gone(mon, 20000), "the monitor did not end after on-failure:4");
+  _h_result_ struct h_result ev = h_proc_wait(events, 15000);
+  ck_assert_msg(ev.status == 0, "events between runs: %d %s", ev.status, ev.err);
+  ck_assert_msg(count(ev.out, "{\"type\":\"start\"") >= 1, "events: %s", ev.out);
+}
+END_TEST
+
 /* always: a process that exits 0 comes back, again and again (and `husk events` follows it
  * through its runs); stop ends it. */
 START_TEST(test_always_brings_back) {
@@ -530,6 +552,7 @@ int main(void) {
   tcase_add_test(tc, test_husk_restart);
   tcase_add_test(tc, test_start_after_exit);
   tcase_add_test(tc, test_start_keeps_service_options);
+  tcase_add_test(tc, test_events_between_runs);
   tcase_add_test(tc, test_start_keeps_docker_flags);
   tcase_add_test(tc, test_health_restart_backs_off);
   suite_add_tcase(s, tc);

@@ -180,16 +180,20 @@ int cmd_events(int argc, char **argv, const struct global_options *g, struct hus
   if (r < 0)
     return r;
   _cleanup_state_ struct container_state *st = NULL;
+  bool between_runs;
   {
     _cleanup_close_ int fd = -1; /* not held while watching: other commands need the lock */
     r = state_load(g->root, id, false, &fd, &st, err);
     if (r < 0)
       return r;
-    if (state_status(fd, st) == STATUS_STOPPED)
+    /* Between two runs (its monitor waits out a restart's back-off) it is followed into the
+     * next one. */
+    between_runs = state_status(fd, st) == STATUS_STOPPED;
+    if (between_runs && (stats_once || !st->restarting || !state_monitor_alive(st)))
       return husk_error_set(err, EINVAL, "events: container %s is not running", id);
   }
   _cleanup_cgroup_ struct cgroup *cg = NULL;
-  r = container_cgroup(st, &cg, err);
+  r = between_runs ? 0 : container_cgroup(st, &cg, err);
   if (r < 0)
     return husk_error_wrap(err, "events %s", id);
   if (!stats_once) {
@@ -197,9 +201,9 @@ int cmd_events(int argc, char **argv, const struct global_options *g, struct hus
     struct events_tail events = {.fd = open(path, O_RDONLY | O_CLOEXEC)};
     if (events.fd >= 0)
       lseek(events.fd, 0, SEEK_END); /* from now on, as the stats */
-    do
+    for (bool run = !between_runs || next_run(g->root, id, &st, &cg, &events); run;
+         run = next_run(g->root, id, &st, &cg, &events))
       watch(cg, st, interval_ms, &events);
-    while (next_run(g->root, id, &st, &cg, &events));
     print_monitor_events(&events);
     closep(&events.fd);
     return 0;
