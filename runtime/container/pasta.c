@@ -2,6 +2,7 @@
 #include "pasta.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,27 @@ static const char *pasta_path(void) {
   return NULL;
 }
 
-/* pasta's recorded pid, when that process is pasta still (its binary is passt or pasta). */
+/* Whether pid's command line has the argument arg (NUL-separated, as /proc shows them). */
+static bool cmdline_has(long pid, const char *arg) {
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+  _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  _cleanup_free_ char *text = xmalloc(1 << 16);
+  ssize_t got = read_all(fd, text, (1 << 16) - 1);
+  if (got <= 0)
+    return false;
+  size_t len = (size_t)got;
+  text[len] = '\0';
+  for (size_t i = 0; i < len; i += strlen(text + i) + 1)
+    if (strcmp(text + i, arg) == 0)
+      return true;
+  return false;
+}
+
+/* pasta's recorded pid, when that process is this container's pasta still: its binary is
+ * passt or pasta, and its pid file (-P) is this one (a pid reused by another's is not). */
 static pid_t recorded_pasta(int state_fd) {
   _cleanup_free_ char *text = NULL;
   if (read_file_at(state_fd, PASTA_PID_FILE, 64, &text, NULL) < 0)
@@ -43,7 +64,14 @@ static pid_t recorded_pasta(int state_fd) {
       (strncmp(comm, "pasta", 5) != 0 && strncmp(comm, "passt", 5) != 0) ||
       !proc_running((pid_t)pid))
     return 0;
-  return (pid_t)pid;
+  char fd_path[64], dir[PATH_MAX];
+  snprintf(fd_path, sizeof(fd_path), "/proc/self/fd/%d", state_fd);
+  ssize_t n = readlink(fd_path, dir, sizeof(dir) - 1);
+  if (n <= 0)
+    return 0;
+  dir[n] = '\0';
+  _cleanup_free_ char *pid_path = xasprintf("%s/%s", dir, PASTA_PID_FILE);
+  return cmdline_has(pid, pid_path) ? (pid_t)pid : 0;
 }
 
 void pasta_stop(int state_fd) {
@@ -57,7 +85,7 @@ void pasta_stop(int state_fd) {
      * is gone enough; its exit can take a while, letting go of the namespace and its memory),
      * ten seconds at most. The pid file stays until then: the monitor and a delete may both
      * be here at once, and neither is to return while pasta still runs. */
-    for (int i = 0; i < 2000 && recorded_pasta(state_fd) == pid; i++) {
+    for (int i = 0; i < 2000 && proc_running(pid); i++) {
       waitpid(pid, NULL, WNOHANG);
       nanosleep(&(struct timespec){0, 5 * 1000 * 1000}, NULL);
     }
@@ -97,7 +125,9 @@ int pasta_start(const char *state_dir, int state_fd, pid_t init_pid, char *const
   _cleanup_free_ char *ns_path = xasprintf("%s/%s", state_dir, PASTA_NETNS_FILE);
   _cleanup_free_ char *pid_path = xasprintf("%s/%s", state_dir, PASTA_PID_FILE);
   _cleanup_free_ char *proc_ns = xasprintf("/proc/%d/ns/net", (int)init_pid);
-  int fd = openat(state_fd, PASTA_NETNS_FILE, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  unlinkat(state_fd, PASTA_NETNS_FILE, 0);
+  int fd = openat(state_fd, PASTA_NETNS_FILE, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                  0600);
   if (fd < 0)
     return husk_error_sys(err, "create %s", ns_path);
   close(fd);
@@ -112,23 +142,34 @@ int pasta_start(const char *state_dir, int state_fd, pid_t init_pid, char *const
   test_stop_at("create:pasta-mounted");
   int log_fd = openat(state_fd, PASTA_LOG_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   /* -t/-u none unless ports are given: nothing is published that was not asked for; -T/-U
-   * none: the container reaches the host's services only through pasta's gateway address.
+   * none and --no-map-gw: the container reaches none of the host's own services, not even
+   * through pasta's gateway address (podman's default too; pasta:--map-gw asks for it).
    * --runas 0: this pasta cannot join the namespace as nobody, with no capabilities left. */
-  const char *argv[64] = {bin,  "--config-net", "--quiet", "--runas", "0",  "--no-netns-quit",
-                          "-T", "none",         "-U",      "none",    "-P", pid_path};
-  size_t n = 12;
-  bool tcp = false, udp = false;
-  for (size_t i = 0; port_args && port_args[i] && port_args[i + 1] && n < ARRAY_SIZE(argv) - 6;
-       i += 2) {
-    tcp |= strcmp(port_args[i], "-t") == 0;
-    udp |= strcmp(port_args[i], "-u") == 0;
+  size_t n_args = 0;
+  while (port_args && port_args[n_args])
+    n_args++;
+  _cleanup_free_ const char **argv = xcalloc(n_args + 24, sizeof(*argv));
+  size_t n = 0;
+  const char *fixed[] = {bin,  "--config-net", "--quiet", "--runas", "0",  "--no-netns-quit",
+                         "-T", "none",         "-U",      "none",    "-P", pid_path};
+  for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
+    argv[n++] = fixed[i];
+  bool tcp = false, udp = false, map_gw = false;
+  for (size_t i = 0; i < n_args; i++) {
+    tcp |= strcmp(port_args[i], "-t") == 0 || strcmp(port_args[i], "--tcp-ports") == 0;
+    udp |= strcmp(port_args[i], "-u") == 0 || strcmp(port_args[i], "--udp-ports") == 0;
+    if (strcmp(port_args[i], "--map-gw") == 0) { /* podman's own option, not pasta's */
+      map_gw = true;
+      continue;
+    }
     argv[n++] = port_args[i];
-    argv[n++] = port_args[i + 1];
   }
   if (!tcp)
     argv[n++] = "-t", argv[n++] = "none";
   if (!udp)
     argv[n++] = "-u", argv[n++] = "none";
+  if (!map_gw)
+    argv[n++] = "--no-map-gw";
   argv[n++] = "--netns";
   argv[n++] = ns_path;
   argv[n] = NULL;

@@ -246,19 +246,32 @@ static int check_ports(struct monitor *m, const json_t *config, struct husk_erro
                         "no \"network\"): nothing to publish; add --network private");
 }
 
-/* --network pasta publishes through pasta: the ports husk bound (so found free, or picked)
- * are let go again, for pasta to bind as its -t/-u options. */
-static void hand_ports_to_pasta(struct monitor *m) {
-  if (m->co.network != NETWORK_PASTA || !m->port_fds)
+/* --network pasta: its options, the user's (pasta:OPT,OPT...) and the ports, which go through
+ * pasta's own forwarding: the ports husk bound (so found free, or picked) are let go again for
+ * pasta to bind as its -t/-u options. */
+static void make_pasta_args(struct monitor *m) {
+  if (m->co.network != NETWORK_PASTA)
     return;
-  m->pasta_args = xcalloc(2 * m->ports.n + 1, sizeof(char *));
+  const char *extra = m->ro->pasta_options ? m->ro->pasta_options : "";
+  size_t n_extra = *extra ? 1 : 0;
+  for (const char *p = extra; *p; p++)
+    n_extra += *p == ',';
+  m->pasta_args = xcalloc(2 * m->ports.n + n_extra + 1, sizeof(char *));
+  size_t n = 0;
   for (size_t i = 0; i < m->ports.n; i++) {
     const struct port_mapping *p = &m->ports.v[i];
-    m->pasta_args[2 * i] = xstrdup(p->proto == IPPROTO_UDP ? "-u" : "-t");
-    m->pasta_args[2 * i + 1] =
-        p->host_ip[0] ? xasprintf("%s/%u:%u", p->host_ip, p->host_port, p->container_port)
-                      : xasprintf("%u:%u", p->host_port, p->container_port);
-    close(m->port_fds[i]);
+    m->pasta_args[n++] = xstrdup(p->proto == IPPROTO_UDP ? "-u" : "-t");
+    m->pasta_args[n++] = p->host_ip[0]
+                             ? xasprintf("%s/%u:%u", p->host_ip, p->host_port, p->container_port)
+                             : xasprintf("%u:%u", p->host_port, p->container_port);
+    if (m->port_fds)
+      close(m->port_fds[i]);
+  }
+  for (const char *p = extra; *p;) {
+    size_t len = strcspn(p, ",");
+    if (len)
+      m->pasta_args[n++] = xasprintf("%.*s", (int)len, p);
+    p += len + (p[len] == ',');
   }
   free(TAKE_PTR(m->port_fds));
   m->co.pasta_args = m->pasta_args;
@@ -350,7 +363,7 @@ static int start_in_worker(struct monitor *m, bool restart, pid_t *ret_pid,
   if (worker == 0) {
     close(p[0]);
     prctl(PR_SET_NAME, "husk:start", 0, 0, 0);
-    forwarder_restore_limits(m->fwd);
+    forwarder_close_in_child(m->fwd);
     dup2(m->out_w, STDOUT_FILENO);
     dup2(m->err_w, STDERR_FILENO);
     _cleanup_error_ struct husk_error *e = NULL;
@@ -420,9 +433,9 @@ int monitor_start_container(struct monitor *m, bool restart, struct husk_error *
   m->co.monitor_is_parent = !m->foreground;
   int r;
   if (m->foreground) {
-    forwarder_restore_limits(m->fwd); /* the container's are not the forwarder's */
+    /* (with the forwarder's limit: its fds count against it here; an init without its own
+     * RLIMIT_NOFILE gets that one) */
     r = create_and_start(&m->co, restart, &pid, err);
-    forwarder_raise_limits(m->fwd);
   } else {
     r = start_in_worker(m, restart, &pid, err);
   }
@@ -901,7 +914,7 @@ int monitor_detach(const struct create_options *co, const struct run_options *ro
   if (r >= 0 && m.ports.n > 0)
     r = ports_bind(&m.ports, &m.port_fds, err);
   if (r >= 0)
-    hand_ports_to_pasta(&m);
+    make_pasta_args(&m);
   if (r < 0) {
     monitor_free(&m);
     return r;
@@ -951,14 +964,19 @@ int monitor_foreground(const struct create_options *co, const struct run_options
   monitor_init(&m, co, ro);
   m.foreground = true;
   m.forward = *forward;
-  sigset_t sigs = *forward, old;
+  sigset_t sigs = *forward, old, pipe_sig;
   sigaddset(&sigs, SIGCHLD);
   sigprocmask(SIG_SETMASK, NULL, &old);
+  /* A published port's client that went away makes splice raise SIGPIPE: blocked, as in the
+   * detached monitor, so it is an EPIPE (put back with the old mask at the end). */
+  sigemptyset(&pipe_sig);
+  sigaddset(&pipe_sig, SIGPIPE);
+  sigprocmask(SIG_BLOCK, &pipe_sig, NULL);
   int r = resolve_config(&m, err);
   if (r >= 0 && m.ports.n > 0)
     r = ports_bind(&m.ports, &m.port_fds, err);
   if (r >= 0)
-    hand_ports_to_pasta(&m);
+    make_pasta_args(&m);
   if (r >= 0)
     r = setup_loop(&m, &sigs, err);
   if (r >= 0)

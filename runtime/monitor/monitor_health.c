@@ -182,7 +182,7 @@ static void probe_start(struct monitor *m, int64_t now) {
   if (pipe2(out, O_CLOEXEC) == 0 && pipe2(ctl, O_CLOEXEC) == 0)
     worker = fork();
   if (worker == 0) {
-    forwarder_restore_limits(m->fwd);
+    forwarder_close_in_child(m->fwd);
     probe_worker(m, argv, out[1], ctl[1]);
   }
   int e = errno;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -71,9 +72,9 @@ int port_parse(const char *text, struct port_list *l, struct husk_error **err) {
   const char *slash = strrchr(text, '/');
   size_t spec_len = slash ? (size_t)(slash - text) : strlen(text);
   if (slash) {
-    if (strcmp(slash + 1, "udp") == 0)
+    if (strcasecmp(slash + 1, "udp") == 0) /* Docker lowercases it */
       m.proto = IPPROTO_UDP;
-    else if (strcmp(slash + 1, "tcp") != 0)
+    else if (strcasecmp(slash + 1, "tcp") != 0)
       return husk_error_set(err, EINVAL, "-p %s: invalid proto: %s", text, slash + 1);
   }
   /* Split into [IP:][HOSTPORT:]CONTAINERPORT from the right; an IPv6 address is in brackets. */
@@ -312,6 +313,8 @@ static void unwatch_close(struct port_forwarder *f, int *fd) {
   *fd = -1;
 }
 
+static void raise_limits(struct port_forwarder *f);
+
 int forwarder_new(const struct port_list *l, int *fds, int epfd, uint64_t tag,
                   struct port_forwarder **ret, struct husk_error **err) {
   struct port_forwarder *f = xcalloc(1, sizeof(*f));
@@ -336,14 +339,14 @@ int forwarder_new(const struct port_list *l, int *fds, int epfd, uint64_t tag,
       forwarder_free(f);
       return husk_error_errno(err, e, "epoll_ctl");
     }
-  forwarder_raise_limits(f);
+  raise_limits(f);
   *ret = f;
   return 0;
 }
 
 /* Six fds a connection (two sockets, two pipes): the default soft limit of 1024 would allow
  * only some 170 at once. */
-void forwarder_raise_limits(struct port_forwarder *f) {
+static void raise_limits(struct port_forwarder *f) {
   if (!f || getrlimit(RLIMIT_NOFILE, &f->nofile) < 0 || f->nofile.rlim_cur >= f->nofile.rlim_max)
     return;
   struct rlimit raised = {.rlim_cur = f->nofile.rlim_max, .rlim_max = f->nofile.rlim_max};
@@ -352,7 +355,28 @@ void forwarder_raise_limits(struct port_forwarder *f) {
   f->nofile_raised = setrlimit(RLIMIT_NOFILE, &raised) == 0;
 }
 
-void forwarder_restore_limits(const struct port_forwarder *f) {
+static void restore_limits(const struct port_forwarder *f);
+
+void forwarder_close_in_child(struct port_forwarder *f) {
+  if (!f)
+    return;
+  /* close() only: the epoll instance is shared with the parent, EPOLL_CTL_DEL would change
+   * the monitor's. */
+  for (size_t i = 0; i < f->n_conns; i++)
+    for (int s = 0; f->conns[i] && s < 2; s++) {
+      close(f->conns[i]->fd[s]);
+      close(f->conns[i]->half[s].pipe[0]);
+      close(f->conns[i]->half[s].pipe[1]);
+    }
+  for (size_t i = 0; i < f->n_flows; i++)
+    if (f->flows[i])
+      close(f->flows[i]->fd);
+  for (size_t i = 0; i < f->l.n; i++)
+    close(f->fds[i]);
+  restore_limits(f);
+}
+
+static void restore_limits(const struct port_forwarder *f) {
   if (f && f->nofile_raised)
     setrlimit(RLIMIT_NOFILE, &f->nofile);
 }
@@ -404,30 +428,36 @@ void forwarder_free(struct port_forwarder *f) {
 void forwarder_set_netns(struct port_forwarder *f, int netns_fd) {
   closep(&f->netns);
   f->netns = netns_fd;
-  /* A UDP flow's socket belongs to the namespace it was made in, gone with that container. */
+  /* The sockets made in the old namespace are the old container's: its connections end with
+   * it (a reset, as when docker-proxy stops with its container), its UDP flows too. */
+  for (size_t i = 0; i < f->n_conns; i++)
+    conn_free(f, i, true);
   for (size_t i = 0; i < f->n_flows; i++)
     flow_free(f, i);
 }
 
 /* A socket made in the container's network namespace, connected (or connecting) to the port
- * on its loopback. */
+ * on its loopback: 127.0.0.1 whatever the host side's family, as Docker reaches a container's
+ * IPv4 address (most services listen on 0.0.0.0, not on [::]). */
 static int container_socket(struct port_forwarder *f, const struct port_mapping *p) {
   if (f->netns < 0)
     return -ENOTCONN;
   if (setns(f->netns, CLONE_NEWNET) < 0)
     return -errno;
   int fd = socket(
-      p->family,
-      (p->proto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      AF_INET, (p->proto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC,
+      0);
   int e = errno;
-  /* Back at once: everything else the monitor does is in the host's namespace. */
-  if (setns(f->host_netns, CLONE_NEWNET) < 0)
-    log_warn("the monitor could not return to its network namespace: %s", strerror(errno));
+  /* Back at once: everything else the monitor does is in the host's namespace, and a monitor
+   * left in the container's would publish into itself and keep a dead namespace alive. */
+  if (setns(f->host_netns, CLONE_NEWNET) < 0) {
+    log_error("the monitor could not return to its network namespace: %s", strerror(errno));
+    abort();
+  }
   if (fd < 0)
     return -e;
   struct sockaddr_storage ss;
-  socklen_t len =
-      make_addr(p->family, p->family == AF_INET6 ? "::1" : "127.0.0.1", p->container_port, &ss);
+  socklen_t len = make_addr(AF_INET, "127.0.0.1", p->container_port, &ss);
   if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
     e = errno;
     close(fd);
@@ -492,9 +522,13 @@ static void accept_tcp(struct port_forwarder *f, size_t li) {
       free(c);
       continue;
     }
-    int one = 1;
+    int one = 1, idle = 15;
     for (int s = 0; s < 2; s++)
       setsockopt(c->fd[s], IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    /* A client that vanished is noticed, as Go's 15 s keep-alive lets docker-proxy notice. */
+    setsockopt(client, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+    setsockopt(client, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+    setsockopt(client, IPPROTO_TCP, TCP_KEEPINTVL, &idle, sizeof(idle));
     size_t n = free_slot((void ***)&f->conns, &f->n_conns);
     f->conns[n] = c;
     /* Edge-triggered: each wake-up moves what it can both ways until the kernel says EAGAIN. */
@@ -504,8 +538,15 @@ static void accept_tcp(struct port_forwarder *f, size_t li) {
   }
 }
 
-/* Move what one direction can: 0 when it waits for the kernel, -1 when the connection broke. */
-static int pump(struct half *h, int src, int dst) {
+/* What moving one direction's bytes came to. */
+enum pump_result {
+  PUMP_WAIT,         /* until the kernel has more, or room for it */
+  PUMP_SOURCE_BROKE, /* reading failed (a reset): the other side gets one too */
+  PUMP_DEST_BROKE,   /* writing failed: nobody takes this direction's bytes any more */
+};
+
+/* Move what one direction can. */
+static enum pump_result pump(struct half *h, int src, int dst) {
   for (;;) {
     if (h->queued > 0) {
       ssize_t n = splice(h->pipe[0], NULL, dst, NULL, h->queued, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
@@ -515,13 +556,13 @@ static int pump(struct half *h, int src, int dst) {
       }
       if (n < 0 && errno == EINTR)
         continue;
-      return n < 0 && errno == EAGAIN ? 0 : -1;
+      return n < 0 && errno == EAGAIN ? PUMP_WAIT : PUMP_DEST_BROKE;
     }
     if (h->eof) {
       if (!h->shut && shutdown(dst, SHUT_WR) < 0 && errno != ENOTCONN)
-        return -1;
+        return PUMP_DEST_BROKE;
       h->shut = true;
-      return 0;
+      return PUMP_WAIT;
     }
     /* Only into an empty pipe: an EAGAIN then means the socket has nothing, not a full pipe. */
     ssize_t n = splice(src, NULL, h->pipe[1], NULL, 1 << 16, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
@@ -530,17 +571,30 @@ static int pump(struct half *h, int src, int dst) {
     else if (n == 0)
       h->eof = true;
     else if (errno == EAGAIN)
-      return 0;
+      return PUMP_WAIT;
     else if (errno != EINTR)
-      return -1;
+      return PUMP_SOURCE_BROKE;
   }
 }
 
+/* Both directions; a direction whose destination went away ends alone (a server that answers
+ * an upload it refuses and closes still gets its answer through, as with docker-proxy). */
 static void pump_conn(struct port_forwarder *f, size_t n) {
   struct conn *c = f->conns[n];
-  if (pump(&c->half[0], c->fd[0], c->fd[1]) < 0 || pump(&c->half[1], c->fd[1], c->fd[0]) < 0) {
-    conn_free(f, n, true);
-    return;
+  for (int d = 0; d < 2; d++) {
+    struct half *h = &c->half[d];
+    if (h->shut)
+      continue;
+    enum pump_result r = pump(h, c->fd[d], c->fd[1 - d]);
+    if (r == PUMP_SOURCE_BROKE) {
+      conn_free(f, n, true);
+      return;
+    }
+    if (r == PUMP_DEST_BROKE) {
+      h->eof = h->shut = true;
+      h->queued = 0; /* what the pipe holds is for nobody now: the conn's end frees it */
+      shutdown(c->fd[d], SHUT_RD);
+    }
   }
   if (c->half[0].shut && c->half[1].shut)
     conn_free(f, n, false);

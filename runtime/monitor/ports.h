@@ -2,9 +2,10 @@
  * side itself, before the container exists, so a port in use is an error with nothing made;
  * the monitor then forwards: for each TCP connection it accepted it makes a socket inside the
  * container's network namespace (a socket keeps the namespace it was made in, so a setns there
- * and back is all it takes, for root and rootless alike), connects it to the container's
- * loopback, and moves the bytes both ways with splice through a pipe from its epoll loop. UDP
- * goes through a flow per peer, dropped after an idle timeout. */
+ * and back is all it takes; a rootless monitor needs CAP_SYS_ADMIN in its own user namespace
+ * for it, which is the rootless work's to arrange), connects it to the container's loopback, and
+ * moves the bytes both ways with splice through a pipe from its epoll loop. UDP goes through a flow
+ * per peer, dropped after an idle timeout. */
 #pragma once
 
 #include <jansson.h>
@@ -54,12 +55,14 @@ struct port_forwarder;
 /* Takes the bound fds (ports_bind's, one per mapping) and adds them to epfd, each event's
  * data.u64 being tag | a 32-bit index the forwarder reads back in forwarder_event. The list
  * is copied. Raises RLIMIT_NOFILE's soft limit to the hard one (each connection costs six
- * fds); forwarder_restore_limits puts it back in a child that goes on to the container. */
+ * fds); forwarder_close_in_child puts it back in a child that goes on to the container. */
 int forwarder_new(const struct port_list *l, int *fds, int epfd, uint64_t tag,
                   struct port_forwarder **ret, struct husk_error **err);
 void forwarder_free(struct port_forwarder *f);
-void forwarder_restore_limits(const struct port_forwarder *f);
-void forwarder_raise_limits(struct port_forwarder *f);
+/* In a child the monitor forked (a worker that creates the container, a probe's): none of the
+ * forwarder's fds (they would hold connections open, and count against the limit), and the
+ * limit back as it was. */
+void forwarder_close_in_child(struct port_forwarder *f);
 
 /* The network namespace new connections go to (the running container's; taken), or -1 while
  * none runs: connections are then refused, the ports stay bound. */

@@ -34,6 +34,12 @@ static int parse_network(const char *arg, struct run_options *o, struct husk_err
                {"none", NETWORK_NONE},
                {"host", NETWORK_HOST},
                {"pasta", NETWORK_PASTA}};
+  /* podman's pasta:OPTIONS, comma-separated: given to pasta as they are */
+  o->pasta_options = NULL;
+  if (strncmp(arg, "pasta:", 6) == 0) {
+    o->pasta_options = arg + 6;
+    arg = "pasta";
+  }
   for (size_t i = 0; i < ARRAY_SIZE(modes); i++)
     if (strcmp(arg, modes[i].name) == 0) {
       o->network = modes[i].mode;
@@ -45,7 +51,7 @@ static int parse_network(const char *arg, struct run_options *o, struct husk_err
     }
   return husk_error_set(err, EINVAL,
                         "--network: \"%s\" is not a network husk has: private (the default: "
-                        "its own namespace with lo), none, host or pasta",
+                        "its own namespace with lo), none, host or pasta[:OPTIONS]",
                         arg);
 }
 
@@ -484,9 +490,13 @@ json_t *run_options_to_json(const struct run_options *o) {
     json_object_set_new(health, "cmd", json_string(h->cmd));
   if (h->on_failure_set)
     json_object_set_new(health, "onFailure", json_string(health_on_failure_name(h->on_failure)));
-  return json_pack("{s:s, s:b, s:o, s:o, s:i, s:o, s:o}", "restart", policy, "rm", o->rm, "health",
-                   health, "ports", ports_to_json(&o->ports), "network", (int)o->network, "service",
-                   service_to_json(&o->service), "flags", run_flags_to_json(&o->flags));
+  json_t *j =
+      json_pack("{s:s, s:b, s:o, s:o, s:i, s:o, s:o}", "restart", policy, "rm", o->rm, "health",
+                health, "ports", ports_to_json(&o->ports), "network", (int)o->network, "service",
+                service_to_json(&o->service), "flags", run_flags_to_json(&o->flags));
+  if (o->pasta_options)
+    json_object_set_new(j, "pastaOptions", json_string(o->pasta_options));
+  return j;
 }
 
 int run_options_from_json(const json_t *j, struct run_options *o, struct husk_error **err) {
@@ -509,6 +519,7 @@ int run_options_from_json(const json_t *j, struct run_options *o, struct husk_er
   h->cmd = cmd ? xstrdup(cmd) : NULL;
   json_t *ports = json_object_get(j, "ports"), *service = json_object_get(j, "service");
   o->network = (enum network_mode)json_integer_value(json_object_get(j, "network"));
+  o->pasta_options = json_string_value(json_object_get(j, "pastaOptions"));
   if (ports && ports_from_json(ports, &o->ports, err) < 0)
     return husk_error_wrap(err, "run's options");
   if (service && service_from_json(service, &o->service, err) < 0)

@@ -14,8 +14,8 @@
 #include "container/container.h"
 #include "container/etc_files.h"
 #include "health.h"
-#include "restart.h"
 #include "ports.h"
+#include "restart.h"
 #include "run_flags.h"
 #include "spec/annotations.h"
 
@@ -42,13 +42,14 @@ struct run_options {
   /* published ports and the network (ports.h) */
   struct port_list ports;       /* -p, in order */
   enum network_mode network;    /* --network; NETWORK_CONFIG: not given */
+  const char *pasta_options;    /* --network pasta:OPT,OPT...: more of pasta's options */
   const char *hostname;         /* --hostname; NULL: the config's */
   struct service_files service; /* --add-host, --dns, --secret (and the network they are for) */
   char **env_files;             /* --env-file's K=V entries, in order */
   size_t n_env_files;
   char **env_flags; /* -e/--env's, in order */
   size_t n_env_flags;
-  struct run_flags flags;          /* docker run's everyday flags (run_flags.h) */
+  struct run_flags flags; /* docker run's everyday flags (run_flags.h) */
 };
 
 void run_options_init(struct run_options *o);
@@ -107,8 +108,7 @@ enum {
   "[--health-start-interval D] [--health-retries N] [--health-on-failure "                         \
   "none|kill|restart|stop] [--no-healthcheck] [--hostname NAME] [--add-host NAME:IP] "             \
   "[--dns IP] [-e|--env K[=V]] [--env-file FILE] [--secret NAME=FILE] "                            \
-  "[-p|--publish [IP:][HOSTPORT:]PORT[/udp]] [--network private|none|host|pasta] "               \
-  RUN_FLAGS_USAGE
+  "[-p|--publish [IP:][HOSTPORT:]PORT[/udp]] [--network private|none|host|pasta] " RUN_FLAGS_USAGE
 
 /* ---- restarts (issue 14, item 6): --restart, and run's options kept to start it again ---- */
 enum { RUN_OPT_RESTART = 480 };

@@ -481,8 +481,9 @@ START_TEST(test_network_modes) {
 END_TEST
 
 /* pasta gives the container the host's addresses and a way out: here only to the host itself
- * (pasta maps the gateway's address to the host's loopback), to a busybox httpd the test
- * runs on 127.0.0.1; and -p goes through pasta's own forwarding. */
+ * (with pasta:--map-gw pasta maps the gateway's address to the host's loopback), to a busybox
+ * httpd the test runs on 127.0.0.1; -p goes through pasta's own forwarding; and by default
+ * pasta maps nothing of the host's loopback (--no-map-gw). */
 START_TEST(test_network_pasta) {
   if (!h_is_husk() || access("/usr/bin/pasta", X_OK) != 0)
     return;
@@ -501,7 +502,9 @@ START_TEST(test_network_pasta) {
       hport);
   _h_free_ char *bundle = h_bundle_cmd("pasta", cmd);
   _h_free_ char *id = h_id_new("pasta");
-  _h_result_ struct h_result r = h_rt("run", "--network", "pasta", "--name", id, bundle, NULL);
+  /* (pasta:--map-gw: by default the host's own services are out of reach, as with podman) */
+  _h_result_ struct h_result r =
+      h_rt("run", "--network", "pasta:--map-gw", "--name", id, bundle, NULL);
   ck_assert_msg(r.status == 0 && strcmp(r.out, "served-by-the-host\n") == 0,
                 "--network pasta: %d out %s err %s", r.status, r.out, r.err);
   /* published through pasta */
@@ -514,10 +517,29 @@ START_TEST(test_network_pasta) {
   _h_free_ char *url = h_asprintf("http://127.0.0.1:%d/index.html", port);
   ck_assert_msg(wget_gets(url, "through-pasta\n", 10000),
                 "wget %s never got the page through pasta", url);
+  _h_free_ char *pid_file = h_asprintf("%s/%s/pasta.pid", h_state_root(), sid);
+  _h_free_ char *pasta_pid = h_read(pid_file);
+  ck_assert_msg(pasta_pid, "no pasta.pid");
+  _h_free_ char *cmdline_path = h_asprintf("/proc/%d/cmdline", atoi(pasta_pid));
+  _h_free_ char *cmdline = NULL;
+  size_t cmdline_len = 0;
+  FILE *cf = fopen(cmdline_path, "re");
+  ck_assert_msg(cf, "pasta %s is not running", pasta_pid);
+  ck_assert_int_ne(getdelim(&cmdline, &cmdline_len, 0x7f, cf), -1); /* the whole, NULs and all */
+  long got = ftell(cf);
+  fclose(cf);
+  bool no_map_gw = false;
+  for (long i = 0; i < got; i += (long)strlen(cmdline + i) + 1)
+    no_map_gw |= strcmp(cmdline + i, "--no-map-gw") == 0;
+  ck_assert_msg(no_map_gw, "pasta runs without --no-map-gw by default");
   /* pasta goes with the container */
   _h_result_ struct h_result d = h_rt("delete", "--force", sid, NULL);
   ck_assert_msg(d.status == 0, "delete: %s", d.err);
-  ck_assert_msg(!h_process_mentions(sid), "a pasta was left for %s", sid);
+  /* (its monitor, which stops pasta too, may take a moment longer to end) */
+  bool gone = false;
+  for (long long end = h_now_ms() + 10000; !gone && h_now_ms() < end; h_sleep_ms(20))
+    gone = !h_process_mentions(sid);
+  ck_assert_msg(gone, "a pasta (or its monitor) was left for %s", sid);
   _h_result_ struct h_result s = h_proc_wait(server, 0);
 }
 END_TEST

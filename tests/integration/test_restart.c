@@ -214,7 +214,8 @@ START_TEST(test_events_between_runs) {
   ck_assert_msg(monitor_gone(mon, 20000), "the monitor did not end after on-failure:4");
   _h_result_ struct h_result ev = h_proc_wait(events, 15000);
   ck_assert_msg(ev.status == 0, "events between runs: %d %s", ev.status, ev.err);
-  ck_assert_msg(count(ev.out, "{\"type\":\"start\"") >= 1, "events: %s", ev.out);
+  ck_assert_msg(count(ev.out, "{\"type\":\"start\"") >= 1, "events: %s (stderr %s)", ev.out,
+                ev.err);
 }
 END_TEST
 

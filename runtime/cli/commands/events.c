@@ -111,20 +111,32 @@ static bool next_run(const char *root, const char *id, struct container_state **
   for (;;) {
     _cleanup_close_ int fd = -1;
     struct container_state *now = NULL;
-    if (state_load(root, id, false, &fd, &now, NULL) < 0)
+    int r = state_load(root, id, false, &fd, &now, NULL);
+    if (r == -ENOENT)
       return false; /* deleted */
-    bool alive = state_monitor_alive(now);
+    if (r < 0) {    /* busy (a writer holds the lock) or half written: look again */
+      nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+      continue;
+    }
+    /* A restart's create writes a fresh state.json before the monitor records itself in it:
+     * meanwhile the monitor is the one the last state named. */
+    const struct container_state *named = now->monitor_pid > 0 ? now : *st;
+    bool alive = state_monitor_alive(named);
     bool again = now->pid != (*st)->pid && state_status(fd, now) != STATUS_STOPPED;
     struct cgroup *next = NULL;
     if (again && container_cgroup(now, &next, NULL) < 0)
       again = false;
     if (again) {
+      if (now->monitor_pid <= 0) { /* (not recorded yet: the same monitor) */
+        now->monitor_pid = (*st)->monitor_pid;
+        now->monitor_start_time = (*st)->monitor_start_time;
+      }
       container_state_free(*st);
       cgroup_free(*cg);
       *st = now, *cg = next;
       return true;
     }
-    pid_t monitor = now->monitor_pid;
+    pid_t monitor = named->monitor_pid;
     container_state_free(now);
     if (!alive || proc_stopped(monitor))
       return false;
