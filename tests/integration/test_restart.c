@@ -21,28 +21,6 @@
 /* Appends one line per run: the uptime in seconds (1/100 s). */
 #define RECORD "cat /proc/uptime >> /runs; "
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...) {
-  va_list ap;
-  va_start(ap, f);
-  char *s;
-  int n = vasprintf(&s, f, ap);
-  va_end(ap);
-  ck_assert_int_ge(n, 0);
-  return s;
-}
-
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-  nanosleep(&ts, NULL);
-}
-
-static long long now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 static json_t *husk_ext(json_t *state) { return json_object_get(state, "husk"); }
 
 static long long ext_int(const char *id, const char *key) {
@@ -57,7 +35,7 @@ static bool ext_true(const char *id, const char *key) {
 
 /* The uptimes the runs recorded, in seconds; how many. */
 static int runs_of(const char *bundle, double *t, int max) {
-  _h_free_ char *path = fmt("%s/rootfs/runs", bundle);
+  _h_free_ char *path = h_asprintf("%s/rootfs/runs", bundle);
   _h_free_ char *text = h_read(path);
   int n = 0;
   for (char *save, *l = text ? strtok_r(text, "\n", &save) : NULL; l && n < max;
@@ -67,12 +45,12 @@ static int runs_of(const char *bundle, double *t, int max) {
 }
 
 static bool wait_runs(const char *bundle, int want, int timeout_ms) {
-  long long deadline = now_ms() + timeout_ms;
+  long long deadline = h_now_ms() + timeout_ms;
   double t[64];
   while (runs_of(bundle, t, 64) < want) {
-    if (now_ms() > deadline)
+    if (h_now_ms() > deadline)
       return false;
-    sleep_ms(20);
+    h_sleep_ms(20);
   }
   return true;
 }
@@ -81,11 +59,11 @@ static pid_t monitor_of(const char *id) { return (pid_t)ext_int(id, "monitorPid"
 
 /* The monitor gone (the test is a subreaper: an exited monitor is its zombie, reaped here). */
 static bool monitor_gone(pid_t mon, int timeout_ms) {
-  long long deadline = now_ms() + timeout_ms;
+  long long deadline = h_now_ms() + timeout_ms;
   while (waitpid(mon, NULL, WNOHANG) != mon && h_pid_alive(mon)) {
-    if (now_ms() > deadline)
+    if (h_now_ms() > deadline)
       return false;
-    sleep_ms(10);
+    h_sleep_ms(10);
   }
   return true;
 }
@@ -107,7 +85,7 @@ static void run_d(const char *id, const char *bundle, const char *policy) {
 }
 
 static char *events_of(const char *id) {
-  _h_free_ char *path = fmt("%s/%s/events.jsonl", h_state_root(), id);
+  _h_free_ char *path = h_asprintf("%s/%s/events.jsonl", h_state_root(), id);
   char *e = h_read(path);
   return e ? e : strdup("");
 }
@@ -207,7 +185,7 @@ START_TEST(test_events_between_runs) {
   run_d(id, bundle, "on-failure:4");
   pid_t mon = monitor_of(id);
   bool gap = false;
-  for (long long end = now_ms() + 10000; !gap && now_ms() < end; sleep_ms(5))
+  for (long long end = h_now_ms() + 10000; !gap && h_now_ms() < end; h_sleep_ms(5))
     gap = ext_true(id, "restarting");
   ck_assert_msg(gap, "never seen between two runs");
   struct h_proc *events = h_rt_spawn("events", "--interval", "1h", id, NULL);
@@ -246,7 +224,7 @@ START_TEST(test_always_brings_back) {
                 "events across restarts: %s", ev.out);
   double t[64];
   int n = runs_of(bundle, t, 64);
-  sleep_ms(1000); /* longer than the back-off so far: nothing starts it again */
+  h_sleep_ms(1000); /* longer than the back-off so far: nothing starts it again */
   ck_assert_int_eq(runs_of(bundle, t, 64), n);
   _h_json_ json_t *st = h_state(id);
   ck_assert_str_eq(json_string_value(json_object_get(st, "status")), "stopped");
@@ -263,10 +241,10 @@ static void check_ends_backoff(const char *name, const char *op) {
   pid_t mon = monitor_of(id);
   /* 100 + 200 + 400 + 800 ms: the fifth run, then 1.6 s until the sixth */
   ck_assert(wait_runs(bundle, 5, 20000));
-  long long deadline = now_ms() + 5000;
+  long long deadline = h_now_ms() + 5000;
   while (!ext_true(id, "restarting")) {
-    ck_assert_msg(now_ms() < deadline, "never restarting");
-    sleep_ms(10);
+    ck_assert_msg(h_now_ms() < deadline, "never restarting");
+    h_sleep_ms(10);
   }
   _h_free_ char *line = list_line(id);
   ck_assert_msg(strstr(line, "restarting (2)"), "list during the back-off: %s", line);
@@ -316,7 +294,7 @@ START_TEST(test_kill_other_signal_restarts) {
   _h_free_ char *id = h_id_new("killusr");
   run_d(id, bundle, "always");
   ck_assert(wait_runs(bundle, 1, 10000));
-  sleep_ms(200); /* the trap is set */
+  h_sleep_ms(200); /* the trap is set */
   _h_result_ struct h_result k = h_rt("kill", id, "USR1", NULL);
   ck_assert_msg(k.status == 0, "kill USR1: %d %s", k.status, k.err);
   ck_assert_msg(wait_runs(bundle, 2, 10000), "not started again after kill USR1");
@@ -338,9 +316,9 @@ START_TEST(test_husk_restart) {
   ck_assert_msg(r.status == 0, "run -d: %d %s", r.status, r.err);
   ck_assert(wait_runs(bundle, 1, 10000));
   pid_t before = h_state_pid(id), mon = monitor_of(id);
-  long long t0 = now_ms();
+  long long t0 = h_now_ms();
   _h_result_ struct h_result rs = h_rt("restart", "-t", "1", id, NULL);
-  long long took = now_ms() - t0;
+  long long took = h_now_ms() - t0;
   ck_assert_msg(rs.status == 0, "restart: %d %s", rs.status, rs.err);
   ck_assert_msg(took >= 900 && took < 20000, "restart -t 1 took %lld ms", took);
   _h_json_ json_t *st = h_state(id);
@@ -381,7 +359,7 @@ START_TEST(test_start_after_exit) {
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   _h_free_ char *bundle =
       h_bundle_cmd("startagain", RECORD "echo ran; while [ ! -e /go ]; do sleep 0.05; done");
-  _h_free_ char *go = fmt("%s/rootfs/go", bundle);
+  _h_free_ char *go = h_asprintf("%s/rootfs/go", bundle);
   _h_free_ char *id = h_id_new("startagain");
   _h_result_ struct h_result r = h_rt("run", "-d", "--name", id, "--health-cmd", "true",
                                       "--health-interval", "200ms", bundle, NULL);
@@ -390,7 +368,7 @@ START_TEST(test_start_after_exit) {
   h_write(go, "");
   ck_assert(monitor_gone(mon, 10000));
   unlink(go);
-  _h_free_ char *run_json = fmt("%s/%s/run.json", h_state_root(), id);
+  _h_free_ char *run_json = h_asprintf("%s/%s/run.json", h_state_root(), id);
   struct stat sb;
   ck_assert_int_eq(stat(run_json, &sb), 0);
   ck_assert_int_eq(sb.st_mode & 07777, 0600);
@@ -399,14 +377,14 @@ START_TEST(test_start_after_exit) {
   ck_assert(h_wait_status(id, "running", 10000));
   ck_assert(wait_runs(bundle, 2, 10000));
   /* its health check came along */
-  long long deadline = now_ms() + 10000;
+  long long deadline = h_now_ms() + 10000;
   for (;;) {
     _h_json_ json_t *st = h_state(id);
     const char *h = json_string_value(json_object_get(json_object_get(st, "health"), "status"));
     if (h && strcmp(h, "healthy") == 0)
       break;
-    ck_assert_msg(now_ms() < deadline, "not healthy after start");
-    sleep_ms(50);
+    ck_assert_msg(h_now_ms() < deadline, "not healthy after start");
+    h_sleep_ms(50);
   }
   _h_result_ struct h_result state = h_rt("state", id, NULL);
   ck_assert_msg(!strstr(state.out, "configPatch") && !strstr(state.out, "run.json"), "%s",
@@ -432,7 +410,7 @@ START_TEST(test_start_keeps_docker_flags) {
     return;
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   _h_free_ char *data = h_dir_new("startflags-data");
-  _h_free_ char *vol = fmt("%s:/data", data);
+  _h_free_ char *vol = h_asprintf("%s:/data", data);
   _h_free_ char *bundle = h_bundle_cmd(
       "startflags", "grep CapBnd /proc/self/status >> /data/runs; test -w /tmp; exit 0");
   _h_free_ char *id = h_id_new("startflags");
@@ -443,8 +421,8 @@ START_TEST(test_start_keeps_docker_flags) {
   ck_assert(monitor_gone(mon, 10000));
   _h_result_ struct h_result s = h_rt("start", id, NULL);
   ck_assert_msg(s.status == 0, "start: %d %s", s.status, s.err);
-  _h_free_ char *runs = fmt("%s/runs", data);
-  long long deadline = now_ms() + 10000;
+  _h_free_ char *runs = h_asprintf("%s/runs", data);
+  long long deadline = h_now_ms() + 10000;
   for (;;) {
     _h_free_ char *text = h_read(runs);
     if (text && h_lines(text) == 2) {
@@ -452,8 +430,8 @@ START_TEST(test_start_keeps_docker_flags) {
                     "runs: %s", text);
       break;
     }
-    ck_assert_msg(now_ms() < deadline, "the bind after start: %s", text ? text : "(none)");
-    sleep_ms(50);
+    ck_assert_msg(h_now_ms() < deadline, "the bind after start: %s", text ? text : "(none)");
+    h_sleep_ms(50);
   }
 }
 END_TEST
@@ -463,14 +441,14 @@ START_TEST(test_start_keeps_service_options) {
     return;
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   _h_free_ char *dir = h_dir_new("startsvc");
-  _h_free_ char *secret = fmt("%s/tok", dir);
+  _h_free_ char *secret = h_asprintf("%s/tok", dir);
   h_write(secret, "s3cr3t-value");
   _h_free_ char *bundle = h_bundle_cmd(
       "startsvc", "echo \"$FOO $(cat /run/secrets/tok) $(grep -c db.local /etc/hosts)\"; "
                   "httpd -p 8000 -h /etc; while [ ! -e /go ]; do sleep 0.05; done");
-  _h_free_ char *go = fmt("%s/rootfs/go", bundle);
+  _h_free_ char *go = h_asprintf("%s/rootfs/go", bundle);
   _h_free_ char *id = h_id_new("startsvc");
-  _h_free_ char *sec = fmt("tok=%s", secret);
+  _h_free_ char *sec = h_asprintf("tok=%s", secret);
   _h_result_ struct h_result r =
       h_rt("run", "-d", "--name", id, "-e", "FOO=env-value", "--secret", sec, "--add-host",
            "db.local:10.9.8.7", "-p", "127.0.0.1:18097:8000", bundle, NULL);
@@ -481,13 +459,13 @@ START_TEST(test_start_keeps_service_options) {
   unlink(go);
   _h_result_ struct h_result s = h_rt("start", id, NULL);
   ck_assert_msg(s.status == 0, "start: %d %s", s.status, s.err);
-  long long deadline = now_ms() + 10000;
+  long long deadline = h_now_ms() + 10000;
   for (;;) {
     _h_result_ struct h_result l = h_rt("logs", id, NULL);
     if (strcmp(l.out, "env-value s3cr3t-value 1\nenv-value s3cr3t-value 1\n") == 0)
       break;
-    ck_assert_msg(now_ms() < deadline, "logs after start: %s", l.out);
-    sleep_ms(50);
+    ck_assert_msg(h_now_ms() < deadline, "logs after start: %s", l.out);
+    h_sleep_ms(50);
   }
   char *const wget[] = {
       "/bin/busybox", "wget", "-q", "-O-", "http://127.0.0.1:18097/hostname", NULL};
@@ -496,10 +474,10 @@ START_TEST(test_start_keeps_service_options) {
     _h_result_ struct h_result w = h_proc_wait(h_spawn(wget, -1), 10000);
     served = w.status == 0 && strstr(w.out, "husk");
     if (!served)
-      sleep_ms(50);
+      h_sleep_ms(50);
   }
   ck_assert_msg(served, "the published port does not answer after start");
-  _h_free_ char *run_json = fmt("%s/%s/run.json", h_state_root(), id);
+  _h_free_ char *run_json = h_asprintf("%s/%s/run.json", h_state_root(), id);
   struct stat sb;
   ck_assert_int_eq(stat(run_json, &sb), 0);
   ck_assert_int_eq(sb.st_mode & 07777, 0600);
