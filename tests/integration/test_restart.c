@@ -209,7 +209,8 @@ START_TEST(test_always_brings_back) {
   pid_t mon = monitor_of(id);
   /* husk events follows it from one run into the next, until it stops for good */
   struct h_proc *events = h_rt_spawn("events", "--interval", "1h", id, NULL);
-  ck_assert_msg(wait_runs(bundle, 3, 20000), "always did not bring the process back twice");
+  /* four runs: events may attach only after the first has come and gone on a slow machine */
+  ck_assert_msg(wait_runs(bundle, 4, 20000), "always did not bring the process back thrice");
   ck_assert_int_ge(ext_int(id, "restartCount"), 2);
   _h_free_ char *line = list_line(id);
   ck_assert_msg(strstr(line, " restarts"), "list: %s", line);
@@ -220,7 +221,7 @@ START_TEST(test_always_brings_back) {
   ck_assert_msg(ev.status == 0, "events: %d %s", ev.status, ev.err);
   ck_assert_msg(count(ev.out, "{\"type\":\"restart\"") >= 2 &&
                     count(ev.out, "{\"type\":\"start\"") >= 2 &&
-                    count(ev.out, "{\"type\":\"exit\"") >= 3,
+                    count(ev.out, "{\"type\":\"exit\"") >= 2,
                 "events across restarts: %s", ev.out);
   double t[64];
   int n = runs_of(bundle, t, 64);
