@@ -311,7 +311,9 @@ int log_time_parse(const char *text, int64_t now_ns, int64_t *ret_ns, struct hus
   size_t nfrac = strspn(frac, "0123456789");
   if (secs > 0 && secs <= 11 && nfrac <= 9 && frac[nfrac] == '\0' &&
       (text[secs] == '\0' || nfrac > 0)) {
-    int64_t ns = strtoll(text, NULL, 10) * NSEC_PER_SEC;
+    int64_t ns;
+    if (__builtin_mul_overflow(strtoll(text, NULL, 10), NSEC_PER_SEC, &ns))
+      return husk_error_set(err, ERANGE, "time \"%s\" is out of range (1970 to 2262)", text);
     int64_t scale = NSEC_PER_SEC;
     for (size_t i = 0; i < nfrac; i++) {
       scale /= 10;

@@ -612,6 +612,12 @@ START_TEST(log_times) {
     ck_assert_int_eq(t, -7);
   }
   ck_assert_int_eq(log_time("10", now), 10 * s); /* a plain number is Unix seconds */
+  /* past 2262 in nanoseconds (found by fuzz_health: it overflowed) */
+  _cleanup_error_ struct husk_error *far = NULL;
+  int64_t t = -7;
+  ck_assert_int_lt(log_time_parse("20222222222", now, &t, &far), 0);
+  ck_assert_msg(strstr(far->message, "out of range"), "%s", far->message);
+  ck_assert_int_eq(t, -7);
 }
 END_TEST
 
