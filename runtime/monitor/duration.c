@@ -317,7 +317,8 @@ int log_time_parse(const char *text, int64_t now_ns, int64_t *ret_ns, struct hus
     int64_t scale = NSEC_PER_SEC;
     for (size_t i = 0; i < nfrac; i++) {
       scale /= 10;
-      ns += (frac[i] - '0') * scale;
+      if (__builtin_add_overflow(ns, (frac[i] - '0') * scale, &ns))
+        return husk_error_set(err, ERANGE, "time \"%s\" is out of range (1970 to 2262)", text);
     }
     *ret_ns = ns;
     return 0;

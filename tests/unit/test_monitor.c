@@ -618,6 +618,9 @@ START_TEST(log_times) {
   ck_assert_int_lt(log_time_parse("20222222222", now, &t, &far), 0);
   ck_assert_msg(strstr(far->message, "out of range"), "%s", far->message);
   ck_assert_int_eq(t, -7);
+  _cleanup_error_ struct husk_error *edge = NULL;
+  ck_assert_int_lt(log_time_parse("9223372036.999999999", now, &t, &edge), 0);
+  ck_assert_int_eq(t, -7);
 }
 END_TEST
 
