@@ -66,8 +66,8 @@ int cgroup_swap_to_v2(int64_t swap, int64_t limit, int64_t *ret, struct husk_err
 static int check_path(const char *path, struct husk_error **err) {
   if (!strchr(path, '/') && strchr(path, ':') && strchr(path, ':') != strrchr(path, ':'))
     return husk_error_set(err, EINVAL,
-                          "linux.cgroupsPath \"%s\" is systemd's slice:prefix:name form; husk "
-                          "manages cgroups through cgroupfs only",
+                          "linux.cgroupsPath \"%s\" is systemd's slice:prefix:name form: use "
+                          "--systemd-cgroup (or --cgroup-manager systemd)",
                           path);
   _cleanup_free_ char *copy = xstrdup(path);
   char *save = NULL;
@@ -97,6 +97,17 @@ static char *full_path(const struct cg_hierarchy *h, const char *path) {
   }
   *w = '\0';
   return out;
+}
+
+/* On pure v2 a relative path goes beside husk's own cgroup, in its parent, as runc's: husk's
+ * own (a login session's scope, a service) holds processes, so it may not pass controllers on
+ * to a child (the "no internal processes" rule), and it is not husk's to change. */
+static void beside_own(struct cg_hierarchy *h) {
+  char *slash = strrchr(h->own, '/');
+  if (slash && slash != h->own)
+    *slash = '\0';
+  else if (slash)
+    slash[1] = '\0';
 }
 
 /* rmdir with a trace line; ENOENT counts as done. */
@@ -203,6 +214,8 @@ int cgroup_plan(const struct cgroup_host *host, const char *path, const char *id
   _cleanup_cgroup_ struct cgroup *cg = cgroup_new(host, ops_for(kind));
   cg->by_default = by_default;
   for (size_t i = 0; i < n && r >= 0; i++) {
+    if (kind == CGROUP_UNIFIED)
+      beside_own(&h[i]);
     char *full = full_path(&h[i], rel);
     r = count_missing(h[i].mount, full, err);
     if (r < 0) {
@@ -356,6 +369,10 @@ int cgroup_update(struct cgroup *cg, const struct spec_resources *res, struct hu
     return k;
   cg_txn_begin(CG_TXN_RECORD);
   k = cg->ops->apply(cg, r, NULL, 0, err);
+  /* systemd's properties last: once it has them the update is done, and when it refuses
+   * them the files go back as they were */
+  if (k >= 0 && cg->unit)
+    k = cg_systemd_set_properties(cg, r, err);
   if (k < 0)
     say_rolled_back(err, cg_txn_rollback());
   cg_txn_end();
@@ -497,7 +514,16 @@ static int remove_tree(const struct cgroup_host *host, const char *path) {
  * made, which may still hold other containers (then they stay). */
 int cgroup_destroy(struct cgroup *cg, struct husk_error **err) {
   struct timespec pause = {0, 10 * 1000 * 1000};
+  /* systemd stops the scope (killing what is left) and removes its cgroup; what it leaves,
+   * the rmdirs below remove */
   int r = 0;
+  if (cg->unit) {
+    if (access(cg->dirs[0].path, F_OK) == 0) /* stop would send SIGTERM and wait */
+      cgroup_kill(cg, SIGKILL, NULL);
+    r = cg_systemd_stop(cg, err);
+    if (r < 0)
+      return r;
+  }
   for (int attempt = 0; attempt < 500; attempt++) {
     r = 0;
     for (size_t i = 0; i < cg->n_dirs; i++) {
@@ -532,6 +558,8 @@ void cgroup_free(struct cgroup *cg) {
     free(cg->dirs[i].path);
   }
   free(cg->dirs);
+  free(cg->unit);
+  free(cg->slice);
   free(cg);
 }
 
@@ -540,7 +568,11 @@ json_t *cgroup_save(const struct cgroup *cg) {
   for (size_t i = 0; i < cg->n_dirs; i++)
     json_array_append_new(dirs, json_pack("{s:s, s:s, s:i}", "controllers", cg->dirs[i].controllers,
                                           "path", cg->dirs[i].path, "made", (int)cg->dirs[i].made));
-  return json_pack("{s:s, s:o}", "kind", cgroup_kind_name(cg->ops->kind), "dirs", dirs);
+  json_t *saved = json_pack("{s:s, s:o}", "kind", cgroup_kind_name(cg->ops->kind), "dirs", dirs);
+  if (cg->unit)
+    json_object_set_new(saved, "systemd", json_pack("{s:s, s:s}", "unit", cg->unit, "slice",
+                                                    cg->slice));
+  return saved;
 }
 
 int cgroup_load(const struct cgroup_host *host, json_t *saved, struct cgroup **ret,
@@ -566,6 +598,14 @@ int cgroup_load(const struct cgroup_host *host, json_t *saved, struct cgroup **r
         path[0] != '/' || made < 1)
       return husk_error_set(err, EINVAL, "corrupt cgroup record in the container state");
     add_dir(cg, controllers, xstrdup(path), (unsigned)made);
+  }
+  json_t *sd = json_object_get(saved, "systemd");
+  if (sd) {
+    const char *unit, *slice;
+    if (json_unpack(sd, "{s:s, s:s}", "unit", &unit, "slice", &slice) < 0)
+      return husk_error_set(err, EINVAL, "corrupt cgroup record in the container state");
+    cg->unit = xstrdup(unit);
+    cg->slice = xstrdup(slice);
   }
   *ret = TAKE_PTR(cg);
   return 0;

@@ -51,6 +51,18 @@ int cgroup_plan(const struct cgroup_host *host, const char *path, const char *id
                 struct cgroup **ret, struct husk_error **err);
 int cgroup_make(struct cgroup *cg, struct husk_error **err);
 
+/* The systemd driver (systemd.c): the container's cgroup is a transient scope systemd makes
+ * around the init, "prefix-name.scope" in the slice of a "slice:prefix:name" cgroupsPath, with
+ * Delegate=yes. cgroup_plan_systemd makes nothing (it checks that systemd can be reached);
+ * once the init exists, cgroup_make_around_init starts the scope with it and the properties
+ * systemd has for res; cgroup_apply then writes every limit into the scope's cgroup as for
+ * cgroupfs. Update also sets the properties, destroy also stops the scope. Pure v2 only. */
+int cgroup_plan_systemd(const struct cgroup_host *host, const char *path, const char *id,
+                        struct cgroup **ret, struct husk_error **err);
+bool cgroup_made_around_init(const struct cgroup *cg);
+int cgroup_make_around_init(struct cgroup *cg, pid_t init, const struct spec_resources *res,
+                            struct husk_error **err);
+
 /* Write linux.resources (may be NULL). devices are linux.devices: when device rules apply,
  * they are allowed after the rules and runc's default devices (null, zero, tty, ...). Zero
  * values are read as runc reads them: 0 for a memory, CPU, pids or blkio weight limit is not

@@ -57,6 +57,8 @@ struct cgroup {
   struct cg_dir *dirs;
   size_t n_dirs;
   bool by_default; /* no cgroupsPath: husk/<id>, below husk's own shelf */
+  char *unit;      /* the systemd driver: the scope systemd made ("husk-<id>.scope"), else NULL */
+  char *slice;     /* and the slice it is in */
 };
 
 /* ---- detect.c ---- */
@@ -149,3 +151,18 @@ int cg_v2_apply_hugetlb(const char *dir, const struct spec_resources *res, struc
 int cg_v2_apply_unified(const char *dir, const struct spec_resources *res, struct husk_error **err);
 int cg_v2_kill_dir(const char *dir, struct husk_error **err);
 int cg_v2_freeze_dir(const char *dir, bool frozen, struct husk_error **err);
+
+/* ---- systemd.c ---- */
+/* cgroupsPath "slice:prefix:name" (NULL or "": runc's ":runc:<id>", with husk for runc) as the
+ * slice and the scope's unit name, each checked as systemd checks names. */
+int cg_systemd_parse(const char *path, const char *id, char **ret_slice, char **ret_unit,
+                     struct husk_error **err);
+/* Where a slice's cgroup is below the root: "a-b.slice" is "/a.slice/a-b.slice". */
+char *cg_systemd_slice_path(const char *slice);
+/* Whether systemd can be reached over the system bus (an error saying why not). */
+int cg_systemd_check_bus(struct husk_error **err);
+/* husk update: the properties systemd has for these resources (SetUnitProperties). */
+int cg_systemd_set_properties(struct cgroup *cg, const struct spec_resources *res,
+                              struct husk_error **err);
+/* Stop the scope (and reset it if it failed); a scope already gone is fine. */
+int cg_systemd_stop(struct cgroup *cg, struct husk_error **err);

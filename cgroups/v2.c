@@ -12,6 +12,14 @@
 #include "internal.h"
 #include "spec/spec.h"
 
+static bool has_word(const char *list, const char *word) {
+  size_t n = strlen(word);
+  for (const char *p = list; (p = strstr(p, word)); p += n)
+    if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\n' || p[n] == '\0'))
+      return true;
+  return false;
+}
+
 /* A setting's controller must be in the cgroup's cgroup.controllers. */
 static int need(const char *dir, const char *controller, const char *field,
                 struct husk_error **err) {
@@ -19,15 +27,26 @@ static int need(const char *dir, const char *controller, const char *field,
   int r = cg_read(dir, "cgroup.controllers", &list, err);
   if (r < 0)
     return husk_error_wrap(err, "%s", field);
-  size_t n = strlen(controller);
-  for (char *p = list; (p = strstr(p, controller)); p += n)
-    if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\n' || p[n] == '\0'))
-      return 0;
+  if (has_word(list, controller))
+    return 0;
+  /* The cgroup to fix is the nearest parent that has the controller and keeps it back. */
+  _cleanup_free_ char *parent = xstrdup(dir);
+  for (char *slash; (slash = strrchr(parent, '/')) && slash != parent;) {
+    *slash = '\0';
+    _cleanup_free_ char *has = NULL;
+    if (cg_read(parent, "cgroup.controllers", &has, NULL) < 0) { /* above the mount */
+      *slash = '/';
+      break;
+    }
+    if (has_word(has, controller))
+      break;
+  }
   return husk_error_set(err, ENOTSUP,
-                        "%s: the %s controller is not available in %s (its parent does not "
-                        "enable it in cgroup.subtree_control, and husk does not change cgroups it "
-                        "did not make)",
-                        field, controller, dir);
+                        "%s: the %s controller is not available in %s: %s does not delegate it "
+                        "(husk does not change cgroups it did not make). Delegate it with `echo "
+                        "+%s > %s/cgroup.subtree_control` as root, or run husk in a systemd unit "
+                        "with Delegate=yes, or use --systemd-cgroup",
+                        field, controller, dir, parent, controller, parent);
 }
 
 static int write_value(const char *dir, const char *file, const char *value, const char *field,

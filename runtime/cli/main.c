@@ -50,7 +50,8 @@ static void usage(FILE *out) {
         "  --log-format FORMAT   text or json\n"
         "  --debug               also log debug records\n"
         "  --trace               narrate every kernel step husk takes\n"
-        "  --systemd-cgroup      use systemd for cgroups (not available)\n"
+        "  --systemd-cgroup      cgroups through systemd: a transient scope per container\n"
+        "  --cgroup-manager M    cgroupfs (the default), systemd, or disabled\n"
         "  -v, --version         print the version\n\n"
         "commands:\n",
         out);
@@ -114,6 +115,8 @@ static int parse_global(int argc, char **argv, struct global_options *g, struct 
   }
   if (strcmp(g->cgroup_manager, "systemd") == 0)
     g->systemd_cgroup = true;
+  else if (strcmp(g->cgroup_manager, "disabled") == 0)
+    g->systemd_cgroup = false;
   return 0;
 }
 
@@ -140,9 +143,6 @@ int main(int argc, char **argv) {
   }
   if (r == 0)
     r = log_open(&g.log, &err);
-  if (r == 0 && g.systemd_cgroup)
-    r = husk_error_set(&err, EINVAL,
-                       "--systemd-cgroup: husk has no systemd cgroup driver; use cgroupfs");
   /* runc exits 255 when exec fails, so an engine can tell it from the process's own status. */
   int fail_status = r == 0 && strcmp(argv[optind], "exec") == 0 ? 255 : 1;
   /* `health run` exits 125 on an error as podman's healthcheck run does: 1 means unhealthy. */

@@ -714,12 +714,22 @@ static int setup_cgroup(struct create_ctx *c, struct husk_error **err) {
       log_warn("linux.resources.devices: not enforced: --cgroup-manager is disabled");
     return 0;
   }
-  int r = cgroup_plan(cgroup_host_default(), lx->cgroups_path, c->opts->id, &c->cgroup, err);
+  int r = c->opts->systemd_cgroup ? cgroup_plan_systemd(cgroup_host_default(), lx->cgroups_path,
+                                                        c->opts->id, &c->cgroup, err)
+                                   : cgroup_plan(cgroup_host_default(), lx->cgroups_path,
+                                                 c->opts->id, &c->cgroup, err);
   if (r >= 0) {
     _cleanup_json_ json_t *plan = cgroup_save(c->cgroup);
     r = journal_append(c->journal_fd, "cgroup", plan, err);
   }
   test_stop_at("create:cgroup-planned");
+  if (r >= 0 && cgroup_made_around_init(c->cgroup)) { /* made in join_cgroup, with the init */
+    if (c->clone_flags & CLONE_NEWCGROUP) {
+      c->clone_flags &= ~CLONE_NEWCGROUP;
+      c->unshare_cgroupns = true;
+    }
+    return 0;
+  }
   if (r >= 0)
     r = cgroup_make(c->cgroup, err);
   test_stop_at("create:cgroup-made");
@@ -765,7 +775,8 @@ static pid_t clone_into_cgroup(struct create_ctx *c, struct husk_error **err) {
  * moving itself through tasks does not (cgroup_add_self). One in a user namespace cannot
  * write the host's cgroup files; husk moves it. */
 static bool init_joins_cgroup(const struct create_ctx *c) {
-  return c->cgroup && c->cgroup_fd < 0 && !(c->clone_flags & CLONE_NEWUSER) &&
+  return c->cgroup && !cgroup_made_around_init(c->cgroup) && c->cgroup_fd < 0 &&
+         !(c->clone_flags & CLONE_NEWUSER) &&
          c->ns_fds[ns_type_index(CLONE_NEWUSER)] < 0;
 }
 
@@ -774,6 +785,12 @@ static bool init_joins_cgroup(const struct create_ctx *c) {
 static int join_cgroup(struct create_ctx *c, struct husk_error **err) {
   if (c->unshare_cgroupns) /* the init makes it, but it is the container's all the same */
     c->clone_flags |= CLONE_NEWCGROUP;
+  if (c->cgroup && cgroup_made_around_init(c->cgroup)) {
+    const struct spec_linux *lx = &c->spec->linux_;
+    int r = cgroup_make_around_init(c->cgroup, c->pid, lx->resources, err);
+    test_stop_at("create:cgroup-made");
+    return r < 0 ? r : cgroup_apply(c->cgroup, lx->resources, lx->devices, lx->n_devices, err);
+  }
   if (!c->cgroup || c->cgroup_fd >= 0 || init_joins_cgroup(c))
     return 0;
   return cgroup_add_pid(c->cgroup, c->pid, err);

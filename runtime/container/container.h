@@ -40,6 +40,7 @@ struct create_options {
   bool no_pivot;
   bool no_new_keyring;
   bool no_cgroup;             /* --cgroup-manager disabled: no cgroup, no limits */
+  bool systemd_cgroup;        /* --systemd-cgroup: the cgroup is a systemd scope */
   enum network_mode network;  /* run --network: replaces config.json's network namespace */
   char *const *pasta_args;    /* --network pasta: its -t/-u options (NULL-terminated) */
   int terminal_fd;            /* > 2: a socket (run's socketpair) the pty master goes to when

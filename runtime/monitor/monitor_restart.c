@@ -166,8 +166,9 @@ void monitor_control(struct monitor *m, size_t client, const json_t *req) {
 
 void monitor_save_run_options(struct monitor *m) {
   const struct create_options *co = &m->co;
-  json_t *create = json_pack("{s:b, s:b, s:b}", "noPivot", co->no_pivot, "noNewKeyring",
-                             co->no_new_keyring, "noCgroup", co->no_cgroup);
+  json_t *create = json_pack("{s:b, s:b, s:b, s:b}", "noPivot", co->no_pivot, "noNewKeyring",
+                             co->no_new_keyring, "noCgroup", co->no_cgroup, "systemdCgroup",
+                             co->systemd_cgroup);
   if (co->bundle) /* none for an image: its config is configDoc */
     json_object_set_new(create, "bundle", json_string(co->bundle));
   if (co->config_patch)
@@ -215,6 +216,7 @@ int monitor_start_again(const char *root, const char *id, struct husk_error **er
       .no_pivot = json_is_true(json_object_get(create, "noPivot")),
       .no_new_keyring = json_is_true(json_object_get(create, "noNewKeyring")),
       .no_cgroup = json_is_true(json_object_get(create, "noCgroup")),
+      .systemd_cgroup = json_is_true(json_object_get(create, "systemdCgroup")),
       .terminal_fd = -1,
       .config_patch = json_object_get(create, "configPatch"),
       .config_doc = json_object_get(create, "configDoc"),

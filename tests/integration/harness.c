@@ -695,6 +695,17 @@ static bool cgroup_walk(const char *id, bool remove) {
 
 bool h_cgroup_exists(const char *id) { return cgroup_walk(id, false); }
 
+char *h_cgroup2_of(pid_t pid) {
+  _h_free_ char *path = h_asprintf("/proc/%d/cgroup", (int)pid);
+  _h_free_ char *text = h_read(path);
+  char *line = text ? strstr(text, "0::") : NULL;
+  if (!line || (line != text && line[-1] != '\n'))
+    return NULL;
+  line += 3;
+  line[strcspn(line, "\n")] = '\0';
+  return h_strdup(line);
+}
+
 void h_assert_create_fails_cleanly(const char *bundle, const char *id, const char *husk_wording) {
   int mounts_before = h_mount_count();
   _h_result_ struct h_result r = h_rt("create", "--bundle", bundle, id, NULL);

@@ -117,6 +117,9 @@ bool h_mounted_under(const char *path);
 bool h_process_mentions(const char *needle);
 /* A cgroup directory named id up to two levels below /sys/fs/cgroup/<controller>/. */
 bool h_cgroup_exists(const char *id);
+/* A process's cgroup v2 path as /proc/PID/cgroup's "0::" line says ("/system.slice/x.scope"),
+ * or NULL; the caller frees it. */
+char *h_cgroup2_of(pid_t pid);
 /* Zombies whose parent is a live husk process (a monitor or probe worker that did not reap
  * them); each is reported on stderr. 0 is right. */
 int h_husk_zombies(void);

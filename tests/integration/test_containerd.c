@@ -1,8 +1,11 @@
 /* test_containerd.c: containerd 1.6 (through containerd-shim-runc-v2) drives the runtime under
  * test with `ctr run --runc-binary`: run --rm and exit codes, run -d, task ps, pause/resume,
  * kill -s SIGUSR1, exec (plain and -t), kill --all, kill of a stopped task, delete, run -t,
- * --no-pivot, --rootfs-propagation shared, and checkpoint and --runc-systemd-cgroup refused
- * with the runtime's message. The suite starts a private containerd (own config, root, state,
+ * --no-pivot, --rootfs-propagation shared, checkpoint refused with the runtime's message, and
+ * --runc-systemd-cgroup: on a systemd host a scope with the memory limit, updated and
+ * removed, elsewhere refused with the runtime's message. With HUSK_TEST_CGROUP_MANAGER=systemd
+ * (scripts/vm-systemd) every container goes through the systemd driver, as containerd's
+ * SystemdCgroup = true has it, in a slice of the suite's own. The suite starts a private containerd (own config, root, state,
  * sockets in the harness's work dir; CRI and the other plugins that would touch the host disabled),
  * imports scripts/mkimage's OCI archive, and stops it at the end; the runtime's state goes to a
  * --runc-root of its own. */
@@ -29,7 +32,8 @@ static char *g_dir;         /* <work dir>/containerd */
 static char *g_sock;        /* its gRPC socket */
 static char *g_runc_root;   /* --runc-root: the runtime's state is <root>/<namespace>/<id> */
 static char *g_fifo_dir;    /* ctr's fifos for the tasks' stdio */
-static char *g_cgparent;    /* cgroup parent of every container */
+static char *g_cgparent;    /* cgroup parent of every container (a slice with systemd) */
+static bool g_systemd;      /* HUSK_TEST_CGROUP_MANAGER=systemd: --runc-systemd-cgroup */
 static pid_t g_containerd;  /* the private containerd, a child of the runner */
 static bool g_made_run_dir; /* /run/containerd did not exist: the shims' socket dir goes there */
 
@@ -49,6 +53,8 @@ static struct h_result ct_v(bool tty, const char *input, const char *arg, va_lis
                             g_runc_root,     "--fifo-dir", g_fifo_dir};
       for (size_t i = 0; i < 6; i++)
         argv[n++] = more[i];
+      if (g_systemd)
+        argv[n++] = "--runc-systemd-cgroup";
       placed = true;
     } else if (strcmp(a, "exec") == 0) {
       argv[n++] = "--fifo-dir";
@@ -80,8 +86,18 @@ static struct h_result ct_tty(const char *input, const char *arg, ...) {
   return r;
 }
 
-/* --cgroup for a container: below the suite's parent. */
-static char *cgroup_of(const char *id) { return e_strf("/%s/%s", g_cgparent, id); }
+/* --cgroup for a container: below the suite's parent (a scope in its slice, with systemd). */
+static char *cgroup_of(const char *id) {
+  return g_systemd ? e_strf("%s:husk:%s", g_cgparent, id) : e_strf("/%s/%s", g_cgparent, id);
+}
+
+static bool systemd_host(void) { return access("/run/systemd/system", F_OK) == 0; }
+
+/* The cgroup v2 directory of a process as the host sees it, or NULL. */
+static char *v2_cgroup_dir(pid_t pid) {
+  _h_free_ char *cg = h_cgroup2_of(pid);
+  return cg ? e_strf("/sys/fs/cgroup%s", cg) : NULL;
+}
 
 /* The task's STATUS column in `ctr task ls`; "" when it has none. */
 static char *task_status(const char *id, pid_t *ret_pid) {
@@ -133,7 +149,11 @@ static void suite_setup(void) {
   g_sock = e_strf("%s/containerd.sock", g_dir);
   g_runc_root = e_strf("%s/runc", g_dir);
   g_fifo_dir = e_strf("%s/fifo", g_dir);
-  g_cgparent = e_strf("husk-containerd-test-%d", (int)getpid());
+  const char *manager = getenv("HUSK_TEST_CGROUP_MANAGER");
+  g_systemd = manager && strcmp(manager, "systemd") == 0;
+  /* a slice name: dashes would nest it below other slices */
+  g_cgparent = g_systemd ? e_strf("husk_containerd_test_%d.slice", (int)getpid())
+                         : e_strf("husk-containerd-test-%d", (int)getpid());
   g_made_run_dir = access("/run/containerd", F_OK) < 0;
   ck_assert(mkdir(g_fifo_dir, 0700) == 0);
 
@@ -204,6 +224,9 @@ static void suite_teardown(void) {
         kill(g_containerd, SIGKILL);
       usleep(50 * 1000);
     }
+  }
+  if (g_systemd) { /* systemd made the slice; it removes it */
+    _h_result_ struct h_result st = e_runl("systemctl", "stop", g_cgparent, NULL);
   }
   e_cgroup_children(g_cgparent, NULL, true);
   rmdir(DEFAULT_ROOT);
@@ -382,14 +405,53 @@ START_TEST(test_checkpoint_refused) {
 }
 END_TEST
 
-/* No systemd here: runc fails, and husk has no systemd driver; either way a clear message. */
-START_TEST(test_systemd_cgroup_refused) {
+/* --runc-systemd-cgroup (containerd's SystemdCgroup = true): on a systemd host the task is
+ * in a scope of the slice with its memory limit, the runtime's update changes it, delete removes
+ * the scope; without systemd the runtime refuses, saying why, and leaves nothing. */
+START_TEST(test_systemd_cgroup) {
+  _h_free_ char *slice = g_systemd ? strdup(g_cgparent) : strdup("system.slice");
+  _h_free_ char *cg = e_strf("%s:husk:c-systemd", slice);
+  if (!systemd_host()) {
+    _h_result_ struct h_result r = ct("run", "--rm", "--runc-systemd-cgroup", "--cgroup", cg,
+                                      IMAGE, "c-systemd", "true", NULL);
+    ck_assert_msg(r.status != 0 && r.status != -1, "--runc-systemd-cgroup: exit %d", r.status);
+    ck_assert_msg(strstr(r.err, "systemd"), "the error does not say why: %s", r.err);
+    ck_assert_msg(!runtime_state_exists("c-systemd"), "the failed create left the runtime's state");
+    return;
+  }
   _h_result_ struct h_result r =
-      ct("run", "--rm", "--runc-systemd-cgroup", "--cgroup", "system.slice:husk:c-systemd", IMAGE,
-         "c-systemd", "true", NULL);
-  ck_assert_msg(r.status != 0 && r.status != -1, "--runc-systemd-cgroup: exit %d", r.status);
-  ck_assert_msg(strstr(r.err, "systemd"), "the error does not say why: %s", r.err);
-  ck_assert_msg(!runtime_state_exists("c-systemd"), "the failed create left the runtime's state");
+      ct("run", "-d", "--runc-systemd-cgroup", "--cgroup", cg, "--memory-limit", "268435456",
+         IMAGE, "c-systemd", "sleep", "1000", NULL);
+  ck_assert_ok(r, "ctr run -d --runc-systemd-cgroup");
+  pid_t pid = 0;
+  _h_free_ char *status = task_status("c-systemd", &pid);
+  ck_assert_str_eq(status, "RUNNING");
+  _h_free_ char *dir = v2_cgroup_dir(pid);
+  _h_free_ char *slice_dir = e_strf("/sys/fs/cgroup/%s/husk-c-systemd.scope", slice);
+  ck_assert_msg(dir && strcmp(dir, slice_dir) == 0, "the task is in %s, not %s", dir, slice_dir);
+  _h_free_ char *max_file = e_strf("%s/memory.max", dir);
+  _h_free_ char *max = h_read(max_file);
+  ck_assert_msg(max && strcmp(max, "268435456\n") == 0, "memory.max: %s", max);
+  _h_result_ struct h_result sc =
+      e_runl("systemctl", "is-active", "husk-c-systemd.scope", NULL);
+  ck_assert_msg(strcmp(e_trim(sc.out), "active") == 0, "the scope is %s", sc.out);
+  /* ctr has no update (containerd updates through CRI): the runtime's own, on its root */
+  _h_free_ char *root = e_strf("%s/%s", g_runc_root, NAMESPACE);
+  _h_result_ struct h_result up = e_runl(h_runtime(), "--root", root, "--systemd-cgroup", "update",
+                                         "--memory", "134217728", "c-systemd", NULL);
+  ck_assert_ok(up, "update --memory of the task");
+  _h_free_ char *max2 = h_read(max_file);
+  ck_assert_msg(max2 && strcmp(max2, "134217728\n") == 0, "memory.max after update: %s", max2);
+  _h_result_ struct h_result k = ct("task", "kill", "--signal", "SIGKILL", "c-systemd", NULL);
+  ck_assert_ok(k, "ctr task kill");
+  ck_assert(wait_task_status("c-systemd", "STOPPED", 10000));
+  _h_result_ struct h_result d = ct("task", "delete", "c-systemd", NULL);
+  ck_assert_ok(d, "ctr task delete");
+  _h_result_ struct h_result c = ct("container", "delete", "c-systemd", NULL);
+  ck_assert_ok(c, "ctr container delete");
+  ck_assert_msg(!h_exists(slice_dir), "%s outlived the container", slice_dir);
+  _h_result_ struct h_result gone = e_runl("systemctl", "is-active", "husk-c-systemd.scope", NULL);
+  ck_assert_msg(strcmp(e_trim(gone.out), "active") != 0, "the scope is still active");
 }
 END_TEST
 
@@ -426,7 +488,7 @@ static Suite *containerd_suite(void) {
   tcase_add_test(tc, test_no_pivot);
   tcase_add_test(tc, test_rootfs_propagation_shared);
   tcase_add_test(tc, test_checkpoint_refused);
-  tcase_add_test(tc, test_systemd_cgroup_refused);
+  tcase_add_test(tc, test_systemd_cgroup);
   tcase_add_test(tc, test_nothing_left);
   suite_add_tcase(s, tc);
   return s;

@@ -5,7 +5,10 @@
  * rootfsPropagation), --timeout (conmon kills
  * the init's process group), --pid host (kill --all), --cgroups=disabled (--cgroup-manager
  * disabled), no_pivot_root, --runtime-flag debug, the runtime's errors read from its JSON log
- * and from stderr, checkpoint refused cleanly.
+ * and from stderr, checkpoint refused cleanly. With HUSK_TEST_CGROUP_MANAGER=systemd
+ * (scripts/vm-systemd) podman runs with --cgroup-manager systemd and a slice of the suite's own
+ * as the cgroup parent, so the runtime gets --systemd-cgroup and slice:libpod:ID paths; a
+ * container there is a scope with its -m limit, as it sees it too, updated and removed.
  * podman is isolated: its own containers.conf, storage (vfs) and tmp dirs in the harness's work
  * dir, no network, a cgroup parent of its own; the runtime keeps its default --root (see
  * pm_v); the image is scripts/mkimage's busybox rootfs, imported offline. */
@@ -26,6 +29,8 @@
 /* Set by the suite's setup in the runner and inherited by each test's process. */
 static char *g_dir;        /* <work dir>/podman */
 static char *g_cgparent;   /* "/husk-podman-test-<pid>": the containers' cgroup parent */
+static char *g_cgdir;      /* where it is below /sys/fs/cgroup ("husk-podman-test-<pid>") */
+static bool g_systemd;     /* HUSK_TEST_CGROUP_MANAGER=systemd: a slice, podman's systemd mode */
 static bool g_made_varlib; /* /var/lib/containers did not exist: podman's blob cache goes there */
 
 /* podman with the runtime under test; after the subcommand run or create, the suite's cgroup
@@ -140,7 +145,7 @@ static char *write_containers_conf(const char *name, bool json_log, const char *
                                "log_driver = \"k8s-file\"\n"
                                "default_ulimits = [\"nofile=20000:20000\", \"nproc=32768:32768\"]\n"
                                "[engine]\n"
-                               "cgroup_manager = \"cgroupfs\"\n"
+                               "cgroup_manager = \"%s\"\n"
                                "events_logger = \"file\"\n"
                                "events_logfile_path = \"%s/events.log\"\n"
                                "tmp_dir = \"%s/tmp\"\n"
@@ -151,15 +156,21 @@ static char *write_containers_conf(const char *name, bool json_log, const char *
                                "[network]\n"
                                "network_backend = \"cni\"\n"
                                "network_config_dir = \"%s/net\"\n",
-                               g_dir, g_dir, g_dir, json, nocgroup, engine_extra, g_dir);
+                               g_systemd ? "systemd" : "cgroupfs", g_dir, g_dir, g_dir, json,
+                               nocgroup, engine_extra, g_dir);
   h_write(path, text);
   return path;
 }
 
 static void suite_setup(void) {
   g_dir = e_workdir("podman");
-  /* Absolute: a relative parent would nest below conmon's own cgroup. */
-  g_cgparent = e_strf("/husk-podman-test-%d", (int)getpid());
+  const char *manager = getenv("HUSK_TEST_CGROUP_MANAGER");
+  g_systemd = manager && strcmp(manager, "systemd") == 0;
+  /* Absolute: a relative parent would nest below conmon's own cgroup. A slice for systemd,
+   * without dashes, which would nest it below other slices. */
+  g_cgparent = g_systemd ? e_strf("husk_podman_test_%d.slice", (int)getpid())
+                         : e_strf("/husk-podman-test-%d", (int)getpid());
+  g_cgdir = strdup(g_cgparent + (g_cgparent[0] == '/'));
   g_made_varlib = access("/var/lib/containers", F_OK) < 0;
 
   _h_free_ char *storage = e_strf("%s/storage.conf", g_dir);
@@ -194,7 +205,10 @@ static void remove_all(void) {
 
 static void suite_teardown(void) {
   remove_all();
-  e_cgroup_children(g_cgparent + 1, NULL, true);
+  if (g_systemd) { /* systemd made the slice; it removes it */
+    _h_result_ struct h_result st = e_runl("systemctl", "stop", g_cgparent, NULL);
+  }
+  e_cgroup_children(g_cgdir, NULL, true);
   if (g_made_varlib) {
     _h_result_ struct h_result r = e_runl("rm", "-rf", "/var/lib/containers", NULL);
   }
@@ -326,6 +340,42 @@ START_TEST(test_update_memory) {
   ck_assert_ok(u, "podman update --memory 128m");
   _h_free_ char *limit = memory_limit(inspect_pid("pm-update"));
   ck_assert_str_eq(e_trim(limit), "134217728");
+}
+END_TEST
+
+/* podman --cgroup-manager systemd: the container is a scope in the slice with its -m limit,
+ * which it sees as its own /sys/fs/cgroup/memory.max; update changes it; rm removes it. */
+START_TEST(test_systemd_scope) {
+  if (!g_systemd) {
+    e_skip("systemd_scope", "not run with HUSK_TEST_CGROUP_MANAGER=systemd");
+    return;
+  }
+  _h_result_ struct h_result r =
+      pm("run", "-d", "--name", "pm-systemd", "-m", "256m", IMAGE, "sleep", "1000", NULL);
+  ck_assert_ok(r, "podman run -d -m 256m");
+  _h_free_ char *id = strdup(e_trim(r.out));
+  _h_free_ char *path = e_strf("/proc/%d/cgroup", (int)inspect_pid("pm-systemd"));
+  _h_free_ char *cg = h_read(path);
+  _h_free_ char *want = e_strf("0::/%s/libpod-%s.scope", g_cgparent, id);
+  ck_assert_msg(cg && strncmp(cg, want, strlen(want)) == 0, "cgroup %s, not %s", cg, want);
+  _h_free_ char *limit = memory_limit(inspect_pid("pm-systemd"));
+  ck_assert_str_eq(e_trim(limit), "268435456");
+  _h_result_ struct h_result in = pm("exec", "pm-systemd", "cat", "/sys/fs/cgroup/memory.max", NULL);
+  ck_assert_ok(in, "podman exec cat /sys/fs/cgroup/memory.max");
+  ck_assert_str_eq(e_trim(in.out), "268435456");
+  _h_free_ char *unit = e_strf("libpod-%s.scope", id);
+  _h_result_ struct h_result st = e_runl("systemctl", "is-active", unit, NULL);
+  ck_assert_str_eq(e_trim(st.out), "active");
+  _h_result_ struct h_result u = pm("update", "--memory", "128m", "pm-systemd", NULL);
+  ck_assert_ok(u, "podman update --memory 128m");
+  _h_free_ char *after = memory_limit(inspect_pid("pm-systemd"));
+  ck_assert_str_eq(e_trim(after), "134217728");
+  _h_result_ struct h_result rm = pm("rm", "-f", "-t", "0", "pm-systemd", NULL);
+  ck_assert_ok(rm, "podman rm -f");
+  _h_result_ struct h_result gone = e_runl("systemctl", "is-active", unit, NULL);
+  ck_assert_msg(strcmp(e_trim(gone.out), "active") != 0, "%s is still active", unit);
+  _h_free_ char *dir = e_strf("/sys/fs/cgroup/%s/%s", g_cgparent, unit);
+  ck_assert_msg(!h_exists(dir), "%s outlived the container", dir);
 }
 END_TEST
 
@@ -568,7 +618,7 @@ START_TEST(test_nothing_left) {
   _h_result_ struct h_result ps = pm("ps", "--all", "--quiet", NULL);
   ck_assert_msg(e_trim(ps.out)[0] == '\0', "containers left: %s", ps.out);
   ck_assert_msg(!h_process_mentions(g_dir), "a process (conmon?) was left");
-  int left = e_cgroup_children(g_cgparent + 1, "conmon", false);
+  int left = e_cgroup_children(g_cgdir, "conmon", false);
   ck_assert_msg(left == 0, "%d container cgroups were left below %s", left, g_cgparent);
   ck_assert_msg(!h_mounted_under(g_dir), "mounts were left under %s", g_dir);
   /* Every container podman made is in its events log; none may have runtime state left. */
@@ -602,6 +652,7 @@ static Suite *podman_suite(void) {
   tcase_add_test(tc, test_run_detached_stop);
   tcase_add_test(tc, test_pause_unpause);
   tcase_add_test(tc, test_update_memory);
+  tcase_add_test(tc, test_systemd_scope);
   tcase_add_test(tc, test_kill_usr1);
   tcase_add_test(tc, test_rm_force_running);
   tcase_add_test(tc, test_memory_limit_oom);

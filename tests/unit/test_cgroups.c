@@ -228,7 +228,8 @@ static void teardown(void) {
   unified_root = false;
 }
 
-/* Pure v2; husk runs in /user/session, whose parents delegate every controller. */
+/* Pure v2; husk runs in /user/session, whose parents delegate every controller; relative
+ * paths go beside it, in /user (runc's rule). */
 static void layout_v2(void) {
   put(root, ".fstype", "63677270");
   unified_root = true;
@@ -477,7 +478,7 @@ START_TEST(test_paths_absolute_relative_bad) {
   _cleanup_free_ char *want_abs = xasprintf("%s/abs/c1", root);
   ck_assert_str_eq(cgroup_dir(abs, ""), want_abs);
   _cleanup_cgroup_ struct cgroup *rel = make("mine/./c2/", "ignored");
-  _cleanup_free_ char *want_rel = xasprintf("%s/user/session/mine/c2", root);
+  _cleanup_free_ char *want_rel = xasprintf("%s/user/mine/c2", root);
   ck_assert_str_eq(cgroup_dir(rel, ""), want_rel);
   struct cgroup *cg = NULL;
   _cleanup_error_ struct husk_error *e1 = NULL, *e2 = NULL;
@@ -576,9 +577,9 @@ END_TEST
 START_TEST(test_v2_delegation_and_untouched_parents) {
   layout_v2();
   _cleanup_cgroup_ struct cgroup *cg = make(NULL, "c1");
-  ck_wrote("user/session/husk/cgroup.subtree_control", "+cpuset +cpu +io +memory +hugetlb +pids");
+  ck_wrote("user/husk/cgroup.subtree_control", "+cpuset +cpu +io +memory +hugetlb +pids");
   _cleanup_free_ char *t = trace();
-  _cleanup_free_ char *mine = xasprintf("write(\"%s/user/session/husk/", root);
+  _cleanup_free_ char *mine = xasprintf("write(\"%s/user/husk/", root);
   for (char *p = strstr(t, "write(\""); p; p = strstr(p + 1, "write(\""))
     ck_assert_msg(strncmp(p, mine, strlen(mine)) == 0, "a write outside husk's cgroups: %.120s", p);
   ck_assert(cgroup_can_clone_into(cg));
@@ -592,7 +593,7 @@ END_TEST
 START_TEST(test_v2_resources) {
   layout_v2();
   _cleanup_cgroup_ struct cgroup *cg = make(NULL, "c1");
-  refresh("user/session/husk/c1");
+  refresh("user/husk/c1");
   apply_ok(cg, "{\"memory\":{\"limit\":67108864,\"swap\":134217728,\"reservation\":33554432},"
                "\"cpu\":{\"shares\":1024,\"quota\":50000,\"period\":100000,\"cpus\":\"0-1\","
                "\"mems\":\"0\",\"idle\":1,\"burst\":1000},"
@@ -621,7 +622,7 @@ START_TEST(test_v2_resources) {
       {"cpu.idle", "1"},
       {"cpu.max.burst", "1000"},
   };
-  check_writes("user/session/husk/c1", want, ARRAY_SIZE(want));
+  check_writes("user/husk/c1", want, ARRAY_SIZE(want));
 }
 END_TEST
 
@@ -655,12 +656,17 @@ END_TEST
 /* A controller the parent does not delegate cannot be used, and husk does not change that. */
 START_TEST(test_v2_controller_not_delegated) {
   layout_v2();
-  put(root, "user/session/cgroup.subtree_control", "cpu pids\n");
+  put(root, "user/cgroup.subtree_control", "cpu pids\n");
   _cleanup_cgroup_ struct cgroup *cg = make("mine", "x");
   apply_fails(cg, "{\"memory\":{\"limit\":1048576}}", "the memory controller is not available");
+  /* the error names the cgroup that keeps it back, and how to delegate it */
+  _cleanup_free_ char *how = xasprintf("%s/user does not delegate it", root);
+  apply_fails(cg, "{\"memory\":{\"limit\":1048576}}", how);
+  _cleanup_free_ char *echo = xasprintf("echo +memory > %s/user/cgroup.subtree_control", root);
+  apply_fails(cg, "{\"memory\":{\"limit\":1048576}}", echo);
   apply_ok(cg, "{\"pids\":{\"limit\":5}}");
-  ck_wrote("user/session/mine/pids.max", "5");
-  ck_assert_int_eq(written_at("user/session/cgroup.subtree_control", "+memory"), -1);
+  ck_wrote("user/mine/pids.max", "5");
+  ck_assert_int_eq(written_at("user/cgroup.subtree_control", "+memory"), -1);
 }
 END_TEST
 
@@ -1308,6 +1314,82 @@ START_TEST(test_bpf_enforced_as_root) {
 }
 END_TEST
 
+/* ---- the systemd driver's names ---- */
+
+static void parses(const char *path, const char *id, const char *slice, const char *unit) {
+  _cleanup_free_ char *got_slice = NULL, *got_unit = NULL;
+  _cleanup_error_ struct husk_error *err = NULL;
+  ck_assert_msg(cg_systemd_parse(path, id, &got_slice, &got_unit, &err) == 0, "%s: %s", path,
+                err ? err->message : "");
+  ck_assert_str_eq(got_slice, slice);
+  ck_assert_str_eq(got_unit, unit);
+}
+
+static void refused(const char *path, const char *wording) {
+  _cleanup_free_ char *slice = NULL, *unit = NULL;
+  _cleanup_error_ struct husk_error *err = NULL;
+  ck_assert_int_lt(cg_systemd_parse(path, "id", &slice, &unit, &err), 0);
+  ck_assert_msg(strstr(err->message, wording), "%s: %s", path, err->message);
+  ck_assert_msg(strstr(err->message, "linux.cgroupsPath"), "%s", err->message);
+}
+
+START_TEST(test_systemd_names) {
+  /* runc's rules: empty parts take defaults; "-" is the root slice */
+  parses("system.slice:husk:c1", "x", "system.slice", "husk-c1.scope");
+  parses("machine.slice:libpod:abc123", "x", "machine.slice", "libpod-abc123.scope");
+  parses(":cri-containerd:abc", "x", geteuid() == 0 ? "system.slice" : "user.slice",
+         "cri-containerd-abc.scope");
+  parses("kubepods-besteffort.slice::c2", "x", "kubepods-besteffort.slice", "c2.scope");
+  parses("-:p:c3", "x", "-.slice", "p-c3.scope");
+  parses(NULL, "web", geteuid() == 0 ? "system.slice" : "user.slice", "husk-web.scope");
+  parses("", "web", geteuid() == 0 ? "system.slice" : "user.slice", "husk-web.scope");
+  refused("/system.slice/x", "expects \"slice:prefix:name\"");
+  refused("a:b", "expects");
+  refused("a:b:c:d", "expects");
+  refused("system.slice:husk:", "the name part is empty");
+  refused("system:husk:c", "is not a slice name");
+  refused("user.slice/user-0.slice:husk:c", "is not a slice name");
+  refused("system.slice:husk:c+d", "not a valid systemd unit name");
+  refused("system.slice:husk:c.slice", "slice unit of its own");
+  _cleanup_free_ char *top = cg_systemd_slice_path("system.slice");
+  ck_assert_str_eq(top, "/system.slice");
+  _cleanup_free_ char *nested = cg_systemd_slice_path("kubepods-besteffort-pod12.slice");
+  ck_assert_str_eq(nested, "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod12.slice");
+  _cleanup_free_ char *rootslice = cg_systemd_slice_path("-.slice");
+  ck_assert_str_eq(rootslice, "");
+}
+END_TEST
+
+/* Only on pure v2; where systemd runs, the plan is the scope's cgroup in its slice, kept in
+ * the state with the unit; where it does not, the error says so before anything is made. */
+START_TEST(test_systemd_plan) {
+  layout_v1(true);
+  struct cgroup *cg = NULL;
+  _cleanup_error_ struct husk_error *e1 = NULL, *e2 = NULL;
+  ck_assert_int_lt(cgroup_plan_systemd(&host, "system.slice:husk:c1", "c1", &cg, &e1), 0);
+  ck_assert_ptr_nonnull(strstr(e1->message, "needs pure cgroup v2, and this host is hybrid"));
+  teardown();
+  setup();
+  layout_v2();
+  int r = cgroup_plan_systemd(&host, "machine.slice:libpod:c1", "c1", &cg, &e2);
+  if (access("/run/systemd/system", F_OK) < 0) {
+    ck_assert_int_lt(r, 0);
+    ck_assert_msg(strstr(e2->message, "does not run systemd"), "%s", e2->message);
+    return;
+  }
+  ck_assert_msg(r == 0, "%s", e2 ? e2->message : "");
+  ck_assert(cgroup_made_around_init(cg));
+  _cleanup_free_ char *want = xasprintf("%s/machine.slice/libpod-c1.scope", root);
+  ck_assert_str_eq(cgroup_dir(cg, ""), want);
+  _cleanup_json_ json_t *saved = cgroup_save(cg);
+  cgroup_free(cg);
+  _cleanup_cgroup_ struct cgroup *back = NULL;
+  ck_assert_int_eq(cgroup_load(&host, saved, &back, NULL), 0);
+  ck_assert(cgroup_made_around_init(back));
+  ck_assert_str_eq(cgroup_dir(back, ""), want);
+}
+END_TEST
+
 static Suite *cgroups_suite(void) {
   Suite *s = suite_create("cgroups");
   TCase *tc = tcase_create("fake cgroupfs");
@@ -1326,6 +1408,7 @@ static Suite *cgroups_suite(void) {
   tcase_add_test(tc, test_v2_unlimited_values);
   tcase_add_test(tc, test_v2_errors);
   tcase_add_test(tc, test_v2_controller_not_delegated);
+  tcase_add_test(tc, test_systemd_plan);
   tcase_add_test(tc, test_v2_freeze_kill_stats);
   tcase_add_loop_test(tc, test_v1_resources, 0, 2);
   tcase_add_test(tc, test_v1_memory_update_order);
@@ -1344,6 +1427,7 @@ static Suite *cgroups_suite(void) {
   suite_add_tcase(s, tc);
   TCase *pure = tcase_create("pure");
   tcase_add_test(pure, test_conversions);
+  tcase_add_test(pure, test_systemd_names);
   tcase_add_test(pure, test_bpf_program_shape);
   tcase_add_test(pure, test_bpf_enforced_as_root);
   tcase_add_test(pure, test_update_flags);

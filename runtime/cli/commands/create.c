@@ -55,7 +55,8 @@ void create_add_listen_fds(struct create_options *o) {
 
 int cmd_create(int argc, char **argv, const struct global_options *g, struct husk_error **err) {
   struct create_options o = {
-      .root = g->root, .bundle = ".", .no_cgroup = strcmp(g->cgroup_manager, "disabled") == 0};
+      .root = g->root, .bundle = ".", .no_cgroup = strcmp(g->cgroup_manager, "disabled") == 0,
+      .systemd_cgroup = g->systemd_cgroup};
   struct command_target target = {0};
   const char *name = NULL;
   /* docker create takes run's flags: those of run_flags.h here too */

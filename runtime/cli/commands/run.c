@@ -91,7 +91,8 @@ int cmd_run(int argc, char **argv, const struct global_options *g, struct husk_e
                                        {"help", no_argument, NULL, 'h'},
                                        {0}};
   struct create_options o = {
-      .root = g->root, .bundle = ".", .no_cgroup = strcmp(g->cgroup_manager, "disabled") == 0};
+      .root = g->root, .bundle = ".", .no_cgroup = strcmp(g->cgroup_manager, "disabled") == 0,
+      .systemd_cgroup = g->systemd_cgroup};
   _cleanup_run_options_ struct run_options ro;
   run_options_init(&ro);
   struct command_target target = {0};
