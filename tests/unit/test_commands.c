@@ -331,7 +331,11 @@ START_TEST(test_features_json) {
   json_t *cgroup = json_object_get(linux_, "cgroup");
   ck_assert(json_is_true(json_object_get(cgroup, "v1")));
   ck_assert(json_is_true(json_object_get(cgroup, "v2")));
+#ifdef HUSK_SYSTEMD
+  ck_assert(json_is_true(json_object_get(cgroup, "systemd")));
+#else
   ck_assert(json_is_false(json_object_get(cgroup, "systemd")));
+#endif
   ck_assert(json_is_false(json_object_get(cgroup, "systemdUser")));
   json_t *seccomp = json_object_get(linux_, "seccomp");
   ck_assert(json_is_true(json_object_get(seccomp, "enabled")));

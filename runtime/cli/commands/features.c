@@ -47,6 +47,9 @@ static const struct {
     .namespaces = namespaces,
     .cgroup_v1 = true, /* legacy and hybrid hosts (cgroups/v1.c, hybrid.c) */
     .cgroup_v2 = true, /* cgroups/v2.c */
+#ifdef HUSK_SYSTEMD
+    .cgroup_systemd = true, /* cgroups/systemd.c, on pure v2; the user manager not yet */
+#endif
     .apparmor = true,  /* lsm.c: applied when the host has it, refused when not */
     .selinux = true,
 };
